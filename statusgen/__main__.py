@@ -1,0 +1,5 @@
+import sys
+
+from statusgen.cli import main
+
+sys.exit(main())

@@ -1,0 +1,121 @@
+"""The command line: the only place that reads the clock, the environment and argv."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from statusgen import __version__
+from statusgen.errors import ContentError
+from statusgen.publish import PublishError
+from statusgen.timeparse import TimeSyntaxError, parse_timestamp
+
+# Modules that add subcommands: each has register(subparsers) which sets `func` on its parser.
+COMMAND_MODULES = ("statusgen.cli",)
+
+DESCRIPTION = """\
+Build a static status page from a repo of Markdown incidents.
+
+Each incident or maintenance is a Markdown file with YAML front matter under content/incidents/;
+content/site.yaml lists the site's services. `statusgen build` turns it into a static site with
+the current status of every service, a history archive, incident and service pages, and RSS/Atom
+feeds, ready for any static host."""
+
+EPILOG = """\
+examples:
+  statusgen build                                  build content/ into public/
+  statusgen build --content status --out site     other folders
+  statusgen build --now 2026-11-20T15:00:00Z      build as of an instant (reproducible)
+
+Exit status: 0 on success, 1 when the content has errors (all are listed as path:line: message),
+2 on wrong usage. Docs: README.md."""
+
+
+def resolve_now(text: str | None, environ: dict[str, str]) -> datetime:
+    """--now, else SOURCE_DATE_EPOCH (reproducible builds), else the clock."""
+    if text:
+        return parse_timestamp(text, "UTC")
+    if epoch := environ.get("SOURCE_DATE_EPOCH"):
+        return datetime.fromtimestamp(int(epoch), timezone.utc)
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def add_now_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--now",
+        metavar="TIME",
+        help="the instant to build for, e.g. 2026-11-20T15:00:00Z (default: $SOURCE_DATE_EPOCH, else the clock)",
+    )
+
+
+def add_content_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--content", metavar="DIR", type=Path, default=Path("content"), help="the status repo (default: content/)"
+    )
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "build",
+        help="build the static site",
+        description="Build the static site. Output is written to a staging folder and swapped in only "
+        "when the whole build succeeded; on errors the previous site stays as it was.",
+    )
+    add_content_option(p)
+    p.add_argument("--out", metavar="DIR", type=Path, default=Path("public"), help="output folder (default: public/)")
+    add_now_option(p)
+    p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
+    p.set_defaults(func=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from statusgen.build import build
+
+    started = time.perf_counter()
+    now = resolve_now(args.now, dict(os.environ))
+    result = build(args.content, args.out, now)
+    if not args.quiet:
+        took = time.perf_counter() - started
+        print(
+            f"Built {result.outputs} files for {len(result.site.incidents)} incidents in {took:.2f} s "
+            f"({result.changes.summary()})"
+        )
+        print(f"Site in {args.out}/ — serve it with: python -m http.server -d {args.out} 8000")
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statusgen", description=DESCRIPTION, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--version", action="version", version=f"statusgen {__version__}")
+    subparsers = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "func"):
+        parser.print_help()
+        return 2
+    try:
+        return args.func(args)
+    except ContentError as exc:
+        for d in exc.diagnostics:
+            print(d.format(), file=sys.stderr)
+        errors = sum(d.severity == "error" for d in exc.diagnostics)
+        print(f"\n{errors} error(s); nothing was published.", file=sys.stderr)
+        return 1
+    except (PublishError, TimeSyntaxError) as exc:
+        print(f"statusgen: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,159 @@
+"""Stage 1, load: read the status repo's files (sorted) into text, front matter nodes and bodies.
+
+No meaning is given to anything here; that is validation's job. Problems that make a file
+unreadable (encoding, size, bad YAML, missing front matter) become diagnostics.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from statusgen.errors import ContentError, Diagnostic
+from statusgen.yamlnodes import Mapping, Node, YamlError, parse_yaml
+
+MAX_FILE_BYTES = 2 * 1024 * 1024  # a status update is text; anything bigger is a mistake or abuse
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    path: str  # relative to the content dir, with '/' separators
+    front: Mapping  # front matter
+    body: str  # text after the front matter, LF line endings
+    body_line: int  # line number of the body's first line
+
+
+@dataclass(frozen=True)
+class RawRepo:
+    root: Path
+    site: Mapping
+    incidents: tuple[SourceFile, ...]
+    pages: tuple[SourceFile, ...]
+
+
+def load_repo(root: Path) -> RawRepo:
+    """Read site.yaml, incidents/**/*.md and pages/*.md; raise ContentError with every problem."""
+    problems: list[Diagnostic] = []
+    site = _load_site(root, problems)
+    incidents = tuple(
+        f for p in _markdown_files(root, "incidents", True, problems) if (f := read_source(root, p, problems))
+    )
+    pages = tuple(f for p in _markdown_files(root, "pages", False, problems) if (f := read_source(root, p, problems)))
+    if problems or site is None:
+        raise ContentError(problems)
+    return RawRepo(root, site, incidents, pages)
+
+
+def _load_site(root: Path, problems: list[Diagnostic]) -> Mapping | None:
+    path = root / "site.yaml"
+    if not path.is_file():
+        problems.append(
+            Diagnostic("site.yaml", 0, f"no site.yaml in {root}", "run statusgen in a status repo or pass --content DIR")
+        )
+        return None
+    text = read_text(root, path, problems)
+    if text is None:
+        return None
+    try:
+        node = parse_yaml(text)
+    except YamlError as exc:
+        problems.append(Diagnostic("site.yaml", exc.line, exc.message, exc.hint))
+        return None
+    if not isinstance(node, Mapping):
+        problems.append(Diagnostic("site.yaml", 1, "site.yaml must be a mapping of settings", "start with 'title: …'"))
+        return None
+    return node
+
+
+def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> list[Path]:
+    base = root / folder
+    if not base.is_dir():
+        return []
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
+        for name in sorted(filenames):
+            if name.endswith(".md") and not name.startswith("."):
+                found.append(Path(dirpath) / name)
+        for d in dirnames:
+            if (Path(dirpath) / d).is_symlink():
+                _check_inside(root, Path(dirpath) / d, problems)
+    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+
+
+def _check_inside(root: Path, path: Path, problems: list[Diagnostic]) -> bool:
+    rel = path.relative_to(root).as_posix()
+    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+        problems.append(
+            Diagnostic(rel, 0, "symbolic link points outside the content folder", "copy the file in instead of linking")
+        )
+        return False
+    return True
+
+
+def read_text(root: Path, path: Path, problems: list[Diagnostic]) -> str | None:
+    """A content file as text: UTF-8 (a BOM is dropped), LF line endings, bounded size."""
+    rel = path.relative_to(root).as_posix()
+    if not _check_inside(root, path, problems):
+        return None
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(
+                Diagnostic(rel, 0, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}", "split or shorten it")
+            )
+            return None
+        data = path.read_bytes()
+    except OSError as exc:
+        problems.append(Diagnostic(rel, 0, f"cannot read file: {exc.strerror}", "check permissions"))
+        return None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        problems.append(
+            Diagnostic(rel, line, f"file is not UTF-8 (byte 0x{data[exc.start]:02x})", "save the file as UTF-8")
+        )
+        return None
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        problems.append(Diagnostic(rel, line, "file contains a NUL byte", "remove it; content files are plain text"))
+        return None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def read_source(root: Path, path: Path, problems: list[Diagnostic]) -> SourceFile | None:
+    """A Markdown file with YAML front matter between '---' lines."""
+    rel = path.relative_to(root).as_posix()
+    text = read_text(root, path, problems)
+    if text is None:
+        return None
+    front, body, body_line = split_front_matter(text)
+    if front is None:
+        problems.append(
+            Diagnostic(rel, 1, "no front matter", "start the file with a '---' line, the YAML fields, then '---'")
+        )
+        return None
+    try:
+        node: Node | None = parse_yaml(front, first_line=2)
+    except YamlError as exc:
+        problems.append(Diagnostic(rel, exc.line, exc.message, exc.hint))
+        return None
+    if not isinstance(node, Mapping):
+        problems.append(Diagnostic(rel, 2, "front matter must be YAML fields", "write 'title: …' and so on"))
+        return None
+    return SourceFile(rel, node, body, body_line)
+
+
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
+    """(front matter text or None, body, line number of the body's first line)."""
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != "---":
+        return None, text, 1
+    for i in range(1, len(lines)):
+        if lines[i].rstrip() in ("---", "..."):
+            return "\n".join(lines[1:i]) + "\n", "\n".join(lines[i + 1 :]), i + 2
+    return None, text, 1

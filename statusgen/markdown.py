@@ -1,0 +1,118 @@
+"""Markdown from content, which is untrusted: parsed into sections, rendered to safe HTML and text.
+
+Raw HTML is off, links with unsafe schemes are dropped by markdown-it's validator, and images
+must be local (a remote image would make every reader's browser call a third party).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_SAFE_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def _is_local(url: str) -> bool:
+    return not re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*:|^//", url)
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+
+    def validate_link(url: str) -> bool:
+        low = url.strip().lower()
+        return low.startswith(_SAFE_SCHEMES) or _is_local(low)
+
+    md.validateLink = validate_link
+
+    def heading_open(tokens, idx, options, env):  # body headings sit below the page's h1/h2
+        token = tokens[idx]
+        token.tag = f"h{max(3, int(token.tag[1]))}"
+        return md.renderer.renderToken(tokens, idx, options, env)
+
+    def heading_close(tokens, idx, options, env):
+        tokens[idx].tag = f"h{max(3, int(tokens[idx].tag[1]))}"
+        return md.renderer.renderToken(tokens, idx, options, env)
+
+    def link_open(tokens, idx, options, env):
+        href = tokens[idx].attrGet("href") or ""
+        if not _is_local(href):
+            tokens[idx].attrSet("rel", "nofollow noopener noreferrer")
+        return md.renderer.renderToken(tokens, idx, options, env)
+
+    default_image = md.renderer.rules["image"]
+
+    def image(tokens, idx, options, env):
+        token = tokens[idx]
+        if _is_local(token.attrGet("src") or ""):
+            return default_image(tokens, idx, options, env)
+        alt = md.renderer.renderInlineAsText(token.children or [], options, env) or "image"
+        src = token.attrGet("src") or ""
+        escaped = md.utils.escapeHtml  # type: ignore[attr-defined]
+        return f'<a href="{escaped(src)}" rel="nofollow noopener noreferrer">{escaped(alt)}</a>'
+
+    md.add_render_rule("heading_open", heading_open)
+    md.add_render_rule("heading_close", heading_close)
+    md.add_render_rule("link_open", link_open)
+    md.add_render_rule("image", image)
+    return md
+
+
+def render_markdown(text: str) -> str:
+    """Safe HTML for a piece of untrusted Markdown."""
+    return _render(text)
+
+
+@lru_cache(maxsize=65536)
+def _render(text: str) -> str:
+    return _parser().render(text) if text.strip() else ""
+
+
+def plain_text(text: str) -> str:
+    """The readable text of Markdown, for feeds' summaries, JSON and titles."""
+    tokens = _parser().parse(text)
+    out: list[str] = []
+    for token in tokens:
+        if token.type == "inline":
+            out.append("".join(_inline_text(c) for c in token.children or []))
+        elif token.type in ("fence", "code_block"):
+            out.append(token.content.rstrip("\n"))
+    return "\n".join(part for part in out if part)
+
+
+def _inline_text(token: Token) -> str:
+    if token.type in ("text", "code_inline"):
+        return token.content
+    if token.type in ("softbreak", "hardbreak"):
+        return "\n"
+    if token.type == "image":
+        return "".join(_inline_text(c) for c in token.children or [])
+    return ""
+
+
+@dataclass(frozen=True)
+class Block:
+    heading: str  # text of the level-2 heading ('' for the part before the first one)
+    line: int  # 0-based line of the heading within the body
+    text: str  # Markdown between this heading and the next
+
+
+def split_level2(body: str) -> list[Block]:
+    """The body cut at level-2 headings; fenced code and indented code never count as headings."""
+    lines = body.split("\n")
+    starts: list[tuple[int, int, str]] = []  # (heading line, first line after it, heading text)
+    tokens = _parser().parse(body)
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2" and token.map and token.level == 0:
+            starts.append((token.map[0], token.map[1], tokens[i + 1].content.strip()))
+    blocks = [Block("", 0, "\n".join(lines[: starts[0][0] if starts else len(lines)]).strip("\n"))]
+    for n, (line, after, heading) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        blocks.append(Block(heading, line, "\n".join(lines[after:end]).strip("\n")))
+    return blocks

@@ -1,0 +1,42 @@
+"""The site's URL layout in one place. Paths are relative to the site root; directories end in '/'."""
+
+from __future__ import annotations
+
+import posixpath
+
+from statusgen.model import Site
+
+
+def incident(incident_id: str) -> str:
+    return f"incidents/{incident_id}/"
+
+
+def service(service_id: str) -> str:
+    return f"services/{service_id}/"
+
+
+def history(year: int | None = None, month: int | None = None) -> str:
+    return "history/" if year is None else f"history/{year:04d}/{month:02d}/"
+
+
+def page(slug: str) -> str:
+    return f"{slug}/"
+
+
+def file_for(path: str) -> str:
+    """The file that serves a path: 'incidents/x/' → 'incidents/x/index.html'."""
+    return path + "index.html" if path == "" or path.endswith("/") else path
+
+
+def absolute(site: Site, path: str) -> str:
+    return site.base_url + path
+
+
+def relative(from_path: str, to_path: str) -> str:
+    """A link from the page at from_path to to_path that works under any host and sub-path."""
+    base = posixpath.dirname(file_for(from_path))
+    target = to_path or "./"
+    rel = posixpath.relpath(target.rstrip("/") or ".", base or ".")
+    if target.endswith("/"):
+        rel = "./" if rel == "." else rel + "/"
+    return rel

@@ -1,0 +1,110 @@
+"""YAML read as plain text nodes with line numbers, so validation decides what each value means.
+
+PyYAML's own typing turns `no` into False, `2026-11-20 14:05` into a datetime but `… +01:00` into a
+string, and `1:30` into 90. We compose the node graph (libyaml when available) and keep every
+scalar as the text the author wrote; validation converts it against the expected type.
+Alias expansion and nesting are bounded, so a "billion laughs" file fails fast with a clear error.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import yaml
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+MAX_NODES = 20_000
+MAX_DEPTH = 32
+
+
+class YamlError(ValueError):
+    def __init__(self, message: str, line: int, hint: str = ""):
+        super().__init__(message)
+        self.message, self.line, self.hint = message, line, hint
+
+
+@dataclass(frozen=True)
+class Scalar:
+    text: str
+    line: int
+    quoted: bool
+
+    @property
+    def is_null(self) -> bool:
+        return not self.quoted and self.text in ("", "~", "null", "Null", "NULL")
+
+
+@dataclass(frozen=True)
+class Mapping:
+    items: tuple[tuple[Scalar, "Node"], ...]
+    line: int
+
+    def get(self, key: str) -> "Node | None":
+        return next((v for k, v in self.items if k.text == key), None)
+
+
+@dataclass(frozen=True)
+class Sequence:
+    items: tuple["Node", ...]
+    line: int
+
+
+Node = Scalar | Mapping | Sequence
+
+
+def parse_yaml(text: str, first_line: int = 1) -> Node | None:
+    """Parse one YAML document; lines in nodes and errors are offset so line 1 is first_line."""
+    try:
+        root = yaml.compose(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line if mark else 0) + first_line
+        problem = exc.problem or str(exc)
+        raise YamlError(
+            f"invalid YAML: {problem}",
+            line,
+            "check indentation and quoting; a value containing ': ' or starting with a quote must be quoted",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise YamlError(f"invalid YAML: {exc}", first_line) from None
+    if root is None:
+        return None
+    budget = [MAX_NODES]
+    return _convert(root, first_line, 0, budget)
+
+
+def _convert(node: yaml.Node, offset: int, depth: int, budget: list[int]) -> Node:
+    line = node.start_mark.line + offset
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise YamlError(
+            f"YAML has more than {MAX_NODES} values (aliases expanded)",
+            line,
+            "front matter is for a few fields; remove YAML anchors/aliases",
+        )
+    if depth > MAX_DEPTH:
+        raise YamlError(f"YAML is nested deeper than {MAX_DEPTH} levels", line, "flatten the structure")
+    if isinstance(node, yaml.ScalarNode):
+        return Scalar(str(node.value), line, node.style in ("'", '"', "|", ">"))
+    if isinstance(node, yaml.SequenceNode):
+        return Sequence(tuple(_convert(n, offset, depth + 1, budget) for n in node.value), line)
+    if isinstance(node, yaml.MappingNode):
+        items = []
+        seen: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key = _convert(key_node, offset, depth + 1, budget)
+            if not isinstance(key, Scalar):
+                raise YamlError("a key must be plain text", key.line)
+            if key.text == "<<":
+                raise YamlError("YAML merge keys ('<<') are not supported", key.line, "write the keys out")
+            if key.text in seen:
+                raise YamlError(
+                    f"key '{key.text}' appears twice (first on line {seen[key.text]})",
+                    key.line,
+                    "remove one of them",
+                )
+            seen[key.text] = key.line
+            items.append((key, _convert(value_node, offset, depth + 1, budget)))
+        return Mapping(tuple(items), line)
+    raise YamlError("unsupported YAML node", line)  # pragma: no cover - composer yields only these
