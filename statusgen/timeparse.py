@@ -93,7 +93,7 @@ def parse_timestamp(text: str, default_zone: str) -> datetime:
 
 
 _DURATION_PART = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(d|days?|h|hrs?|hours?|m|mins?|minutes?|s|secs?|seconds?)\b", re.IGNORECASE
+    r"(\d+(?:\.\d+)?)\s*(days?|d|hours?|hrs?|h|minutes?|mins?|m|seconds?|secs?|s)(?![a-z])", re.IGNORECASE
 )
 DURATION_HINT = "write e.g. '20m', '1h', '1h30m', '90 minutes' or '2 hours'"
 
