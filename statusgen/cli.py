@@ -39,7 +39,7 @@ Exit status: 0 on success, 1 when the content has errors (all are listed as path
 def resolve_now(text: str | None, environ: dict[str, str]) -> datetime:
     """--now, else SOURCE_DATE_EPOCH (reproducible builds), else the clock."""
     if text:
-        return parse_timestamp(text, "UTC")
+        return parse_timestamp(text, "UTC").astimezone(timezone.utc)
     if epoch := environ.get("SOURCE_DATE_EPOCH"):
         return datetime.fromtimestamp(int(epoch), timezone.utc)
     return datetime.now(timezone.utc).replace(microsecond=0)

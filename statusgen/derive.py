@@ -7,7 +7,7 @@ open at `now` and the maintenance whose window contains `now`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from itertools import groupby
 
@@ -145,8 +145,10 @@ class Uptime:
 
 
 def _day_bounds(day: date, tz) -> tuple[datetime, datetime]:
-    """A calendar day in the site's zone; 23 or 25 hours long on DST change days."""
-    return datetime.combine(day, time(), tz), datetime.combine(day + timedelta(days=1), time(), tz)
+    """A calendar day in the site's zone, in UTC (so it is 23 or 25 hours long on DST change days:
+    arithmetic on two datetimes sharing a ZoneInfo would use wall-clock time)."""
+    start = datetime.combine(day, time(), tz).astimezone(timezone.utc)
+    return start, datetime.combine(day + timedelta(days=1), time(), tz).astimezone(timezone.utc)
 
 
 def uptime(site: Site, service: Service, now: datetime, days: int) -> Uptime:

@@ -31,24 +31,24 @@ def _parser() -> MarkdownIt:
 
     md.validateLink = validate_link
 
-    def heading_open(tokens, idx, options, env):  # body headings sit below the page's h1/h2
+    def heading_open(self, tokens, idx, options, env):  # body headings sit below the page's h1/h2
         token = tokens[idx]
         token.tag = f"h{max(3, int(token.tag[1]))}"
         return md.renderer.renderToken(tokens, idx, options, env)
 
-    def heading_close(tokens, idx, options, env):
+    def heading_close(self, tokens, idx, options, env):
         tokens[idx].tag = f"h{max(3, int(tokens[idx].tag[1]))}"
         return md.renderer.renderToken(tokens, idx, options, env)
 
-    def link_open(tokens, idx, options, env):
+    def link_open(self, tokens, idx, options, env):
         href = tokens[idx].attrGet("href") or ""
         if not _is_local(href):
             tokens[idx].attrSet("rel", "nofollow noopener noreferrer")
         return md.renderer.renderToken(tokens, idx, options, env)
 
-    default_image = md.renderer.rules["image"]
+    default_image = md.renderer.rules["image"]  # bound method
 
-    def image(tokens, idx, options, env):
+    def image(self, tokens, idx, options, env):
         token = tokens[idx]
         if _is_local(token.attrGet("src") or ""):
             return default_image(tokens, idx, options, env)

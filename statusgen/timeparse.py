@@ -147,14 +147,14 @@ def parse_next_update(rest: str, posted: datetime, site_zone: str) -> datetime:
     occurrence after the update was posted. A zone abbreviation (CET, EST…) is accepted only when it
     is what the site's zone is called at that moment, since abbreviations are ambiguous.
     """
-    if m := _NEXT_IN.match(rest):
-        return posted + parse_duration(m["dur"])
+    if m := _NEXT_IN.match(rest):  # elapsed time, so add in UTC: wall clocks jump at DST changes
+        return posted.astimezone(timezone.utc) + parse_duration(m["dur"])
     m = _NEXT_BY.match(rest)
     if not m:
         raise TimeSyntaxError("cannot read this next-update promise", NEXT_UPDATE_HINT)
     when = m["when"]
     if _TIMESTAMP_RE.match(when):
-        return parse_timestamp(when, site_zone)
+        return parse_timestamp(when, site_zone).astimezone(timezone.utc)
     clock = _CLOCK.match(when)
     if not clock:
         raise TimeSyntaxError(f"cannot read '{when}' as a time", NEXT_UPDATE_HINT)
@@ -172,7 +172,8 @@ def parse_next_update(rest: str, posted: datetime, site_zone: str) -> datetime:
     candidate = datetime.combine(local_posted.date(), wall)
     if candidate <= local_posted.replace(tzinfo=None):
         candidate += timedelta(days=1)
-    return localize(candidate, tz) if isinstance(tz, ZoneInfo) else candidate.replace(tzinfo=tz)
+    due = localize(candidate, tz) if isinstance(tz, ZoneInfo) else candidate.replace(tzinfo=tz)
+    return due.astimezone(timezone.utc)
 
 
 def _zone_from_word(word: str, posted: datetime, site_zone: str) -> tzinfo:

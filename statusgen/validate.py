@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from pathlib import PurePosixPath
 from typing import Callable, TypeVar
 from urllib.parse import urlsplit
@@ -280,7 +280,7 @@ def validate_incident(f: SourceFile, site: Site, problems: list[Diagnostic]) -> 
                     "rename the file to lowercase letters, digits and '-', or set 'id:' in the front matter")  # fmt: skip
     title = r.text(fm, "title", required=True)
     impact = r.enum(fm, "impact", Impact, required=not is_maint, default=Impact.NONE)
-    stamp = lambda text: parse_timestamp(text, site.timezone)  # noqa: E731
+    stamp = lambda text: parse_timestamp(text, site.timezone).astimezone(timezone.utc)  # noqa: E731
     window = _window(fm, r, stamp) if is_maint else None
     if not is_maint and fm.get("scheduled") is not None:
         r.error(fm.get("scheduled").line, "'scheduled' is only for maintenance", "add 'type: maintenance'")  # type: ignore[union-attr]
@@ -392,15 +392,15 @@ def _body(f: SourceFile, r: Reader, site: Site, kind: Kind) -> tuple[str, list[U
                 sections.append(Section(block.heading, block.text, line))
             continue
         try:
-            at = parse_timestamp(m["ts"], site.timezone)
+            written = parse_timestamp(m["ts"], site.timezone)  # a bare 'Next update by 14:45' is read in its zone
         except TimeSyntaxError as exc:
             r.error(line, f"update heading: {exc.message}", exc.hint)
             continue
         stage = _stage(m["stage"], allowed, kind, line, r)
         if stage is None:
             continue
-        next_update = _next_update(block.text, at, site, line + 1, r)
-        updates.append(Update(at, stage, block.text, next_update, line))
+        next_update = _next_update(block.text, written, site, line + 1, r)
+        updates.append(Update(written.astimezone(timezone.utc), stage, block.text, next_update, line))
     updates.sort(key=lambda u: u.at)
     for a, b in zip(updates, updates[1:]):
         if a.at == b.at:
