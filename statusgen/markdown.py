@@ -100,7 +100,8 @@ def _inline_text(token: Token) -> str:
 class Block:
     heading: str  # text of the level-2 heading ('' for the part before the first one)
     line: int  # 0-based line of the heading within the body
-    text: str  # Markdown between this heading and the next
+    text: str  # Markdown between this heading and the next, without surrounding blank lines
+    text_line: int  # 0-based line of text's first line within the body
 
 
 def split_level2(body: str) -> list[Block]:
@@ -111,8 +112,12 @@ def split_level2(body: str) -> list[Block]:
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h2" and token.map and token.level == 0:
             starts.append((token.map[0], token.map[1], tokens[i + 1].content.strip()))
-    blocks = [Block("", 0, "\n".join(lines[: starts[0][0] if starts else len(lines)]).strip("\n"))]
+    bounds = [(0, 0, starts[0][0] if starts else len(lines), "")]
     for n, (line, after, heading) in enumerate(starts):
-        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
-        blocks.append(Block(heading, line, "\n".join(lines[after:end]).strip("\n")))
+        bounds.append((line, after, starts[n + 1][0] if n + 1 < len(starts) else len(lines), heading))
+    blocks = []
+    for line, first, end, heading in bounds:
+        while first < end and not lines[first].strip():
+            first += 1
+        blocks.append(Block(heading, line, "\n".join(lines[first:end]).rstrip(), first))
     return blocks

@@ -399,7 +399,7 @@ def _body(f: SourceFile, r: Reader, site: Site, kind: Kind) -> tuple[str, list[U
         stage = _stage(m["stage"], allowed, kind, line, r)
         if stage is None:
             continue
-        next_update = _next_update(block.text, written, site, line + 1, r)
+        next_update = _next_update(block.text, written, site, f.body_line + block.text_line, r)
         updates.append(Update(written.astimezone(timezone.utc), stage, block.text, next_update, line))
     updates.sort(key=lambda u: u.at)
     for a, b in zip(updates, updates[1:]):
