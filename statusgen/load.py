@@ -30,19 +30,23 @@ class RawRepo:
     site: Mapping
     incidents: tuple[SourceFile, ...]
     pages: tuple[SourceFile, ...]
+    problems: tuple[Diagnostic, ...] = ()  # files that could not be read; validation reports them with its own
 
 
 def load_repo(root: Path) -> RawRepo:
-    """Read site.yaml, incidents/**/*.md and pages/*.md; raise ContentError with every problem."""
+    """Read site.yaml, incidents/**/*.md and pages/*.md; unreadable files become diagnostics.
+
+    Only an unreadable site.yaml stops here: everything else is still validated, so an author
+    sees every problem of every file in one run."""
     problems: list[Diagnostic] = []
     site = _load_site(root, problems)
     incidents = tuple(
         f for p in _markdown_files(root, "incidents", True, problems) if (f := read_source(root, p, problems))
     )
     pages = tuple(f for p in _markdown_files(root, "pages", False, problems) if (f := read_source(root, p, problems)))
-    if problems or site is None:
+    if site is None:
         raise ContentError(problems)
-    return RawRepo(root, site, incidents, pages)
+    return RawRepo(root, site, incidents, pages, tuple(problems))
 
 
 def _load_site(root: Path, problems: list[Diagnostic]) -> Mapping | None:

@@ -465,7 +465,7 @@ def validate_page(f: SourceFile, problems: list[Diagnostic]) -> Page | None:
 
 def validate_repo(raw: RawRepo) -> Site:
     """The whole model, or ContentError with every problem in every file."""
-    problems: list[Diagnostic] = []
+    problems: list[Diagnostic] = list(raw.problems)
     site = validate_site(raw.site, problems)
     if site is None:
         raise ContentError(problems)

@@ -61,6 +61,8 @@ def parse_yaml(text: str, first_line: int = 1) -> Node | None:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line if mark else 0) + first_line
         problem = exc.problem or str(exc)
+        if exc.context and exc.context_mark and exc.problem_mark and exc.context_mark.line != exc.problem_mark.line:
+            problem += f" ({exc.context} that starts on line {exc.context_mark.line + first_line})"
         raise YamlError(
             f"invalid YAML: {problem}",
             line,
