@@ -14,11 +14,25 @@ from referencing import Registry, Resource
 
 from sitekit import build, incident, make_repo
 from statusgen.build import load_site
+from statusgen.cli import resolve_now
 from statusgen.render import api
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMAS = REPO / "schemas" / "statuspage-v2"
 BASE = "https://status.test.example/"
+
+
+def render_to(content: Path, out: Path, now: str) -> int:
+    """Write this renderer's files for a content folder, as `statusgen build --now` would.
+
+    Rendering only this format keeps these tests about it; test_end_to_end checks that a real
+    `statusgen build` writes the very same bytes."""
+    site = load_site(content)
+    for rel, data in api.render(site, resolve_now(now, {})):
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return 0
 
 # Which schema each file follows.
 ENDPOINTS = {
@@ -107,7 +121,7 @@ def sites(tmp_path_factory) -> dict[str, Path]:
     outs = {}
     for name, now in [("upcoming", UPCOMING_NOW), ("active", ACTIVE_NOW), ("completed", COMPLETED_NOW)]:
         outs[name] = root / name
-        assert build(content, outs[name], now) == 0
+        assert render_to(content, outs[name], now) == 0
     return outs
 
 
@@ -123,7 +137,7 @@ def test_every_file_matches_the_schema(sites, validators, when):
 @pytest.mark.skipif(not (REPO / "content" / "site.yaml").is_file(), reason="no example site in content/")
 @pytest.mark.parametrize("now", ["2026-11-22T09:00:00+01:00", "2026-09-13T02:30:00+02:00", "2025-01-01T00:00:00Z"])
 def test_the_example_site_matches_the_schema(tmp_path, validators, now):
-    assert build(REPO / "content", tmp_path / "out", now) == 0
+    assert render_to(REPO / "content", tmp_path / "out", now) == 0
     assert schema_errors(validators, tmp_path / "out") == []
     assert load(tmp_path / "out", "incidents/all.json")["incidents"], "the example site has incidents"
 
@@ -168,9 +182,9 @@ def test_status_indicator_and_component_statuses(sites):
 
 def test_indicator_is_maintenance_when_only_maintenance_runs(tmp_path):
     content = make_repo(tmp_path, {"incidents/m.md": MAINTENANCE})
-    assert build(content, tmp_path / "out", ACTIVE_NOW) == 0
+    assert render_to(content, tmp_path / "out", ACTIVE_NOW) == 0
     assert load(tmp_path / "out", "status.json")["status"] == {"indicator": "maintenance", "description": "Service Under Maintenance"}
-    assert build(content, tmp_path / "out", COMPLETED_NOW) == 0
+    assert render_to(content, tmp_path / "out", COMPLETED_NOW) == 0
     assert load(tmp_path / "out", "status.json")["status"] == {"indicator": "none", "description": "All Systems Operational"}
 
 
@@ -298,7 +312,7 @@ def test_page_fields_and_updated_at_comes_from_content(sites, tmp_path):
     assert datetime.fromisoformat(page["updated_at"]) == datetime.fromisoformat("2026-12-01T03:30:00+01:00")
     # a later build with nothing new writes the same bytes (no clock in the output)
     content = make_repo(tmp_path, FILES)
-    assert build(content, tmp_path / "later", "2027-01-15T12:00:00Z") == 0
+    assert render_to(content, tmp_path / "later", "2027-01-15T12:00:00Z") == 0
     for rel in ENDPOINTS:
         assert (tmp_path / "later/api/v2" / rel).read_bytes() == (sites["completed"] / "api/v2" / rel).read_bytes(), rel
 
@@ -319,7 +333,7 @@ def test_ids_are_stable_across_builds_and_content_changes(sites, tmp_path):
     files = dict(FILES)
     files["incidents/2026/another.md"] = incident("Another one", started="2026-11-10 10:00 +01:00", resolved="2026-11-10 11:00 +01:00")
     content = make_repo(tmp_path, files)
-    assert build(content, tmp_path / "out", COMPLETED_NOW) == 0
+    assert render_to(content, tmp_path / "out", COMPLETED_NOW) == 0
     second = ids(tmp_path / "out")
     assert {k: v for k, v in second.items() if k in first} == first
     assert "Another one" in second
@@ -328,7 +342,7 @@ def test_ids_are_stable_across_builds_and_content_changes(sites, tmp_path):
 
 def test_output_is_byte_identical_for_identical_input(sites, tmp_path):
     content = make_repo(tmp_path, FILES)
-    assert build(content, tmp_path / "again", ACTIVE_NOW) == 0
+    assert render_to(content, tmp_path / "again", ACTIVE_NOW) == 0
     for rel in ENDPOINTS:
         assert (tmp_path / "again/api/v2" / rel).read_bytes() == (sites["active"] / "api/v2" / rel).read_bytes()
 
@@ -361,8 +375,15 @@ def test_hostile_titles_and_bodies_stay_valid_json(tmp_path, validators):
     title = json.dumps(HOSTILE, ensure_ascii=False).replace("\u2028", "\\u2028")  # YAML double-quoted
     files = {"incidents/h.md": incident(title, resolved=None, started="2026-11-24 12:00 +01:00", body=body)}
     content = make_repo(tmp_path, files)
-    assert build(content, tmp_path / "out", UPCOMING_NOW) == 0
+    assert render_to(content, tmp_path / "out", UPCOMING_NOW) == 0
     assert schema_errors(validators, tmp_path / "out") == []
     (found,) = load(tmp_path / "out", "incidents/unresolved.json")["incidents"]
     assert found["name"] == HOSTILE
     assert HOSTILE in found["incident_updates"][0]["body"]
+
+
+def test_end_to_end_statusgen_build_writes_the_api(sites, tmp_path):
+    content = make_repo(tmp_path, FILES)
+    assert build(content, tmp_path / "built", ACTIVE_NOW) == 0
+    for rel in ENDPOINTS:
+        assert (tmp_path / "built/api/v2" / rel).read_bytes() == (sites["active"] / "api/v2" / rel).read_bytes(), rel
