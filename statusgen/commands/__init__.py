@@ -1,0 +1,1 @@
+"""Subcommand modules: each has register(subparsers), listed in statusgen.cli.COMMAND_MODULES."""
