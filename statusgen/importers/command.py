@@ -91,6 +91,9 @@ def _run(label: str, convert: Callable[[], Conversion], args: argparse.Namespace
             print(d.format(), file=sys.stderr)
         print(f"\nThe imported repo would not build ({len(problems)} problem(s) above); nothing was written "
               f"to {args.content}/.", file=sys.stderr)  # fmt: skip
+        if "site.yaml" in planned.kept:
+            print(f"{args.content}/site.yaml exists with other services and was kept: import into a new folder "
+                  "(--content DIR) and merge by hand, or overwrite it with --force.", file=sys.stderr)  # fmt: skip
         return 1
     apply(args.content, planned)
     print(summary(label, conversion, planned, args.content))
