@@ -11,13 +11,13 @@ from statusgen.model import Site
 from statusgen.publish import Changes, publish
 from statusgen.render import Output
 from statusgen.render import feeds, html, seo
-from statusgen.render import api, ical
+from statusgen.render import api, badges, ical
 from statusgen.render import expiry
 from statusgen.theme import Theme, resolve_theme
 from statusgen.validate import validate_repo
 
 # Output formats that depend only on the model and the instant; html also takes the theme.
-RENDERERS = (feeds.render, seo.render, api.render, expiry.render, ical.render)
+RENDERERS = (feeds.render, seo.render, api.render, expiry.render, ical.render, badges.render)
 
 
 @dataclass(frozen=True)
