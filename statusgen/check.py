@@ -506,12 +506,12 @@ def _resolution(ctx: Context, cfg: RuleConfig) -> Yield:
     if i.resolved is not None:
         for u in i.updates:
             if u.at > i.resolved and u.stage is not Stage.POSTMORTEM and u is not final:
-                yield (u.line, f"a {u.stage.label} update at {ctx.time(u.at)} comes after the incident was "
+                yield (u.line, f"this update ({u.stage.label}, {ctx.time(u.at)}) comes after the incident was "
                        f"resolved ({ctx.time(i.resolved)})",
                        "after resolution only a Postmortem update belongs here; if the problem came back, open "
                        "a new incident (statusgen new) and link the two")  # fmt: skip
     if i.is_maintenance and i.window and i.resolved is None and i.window.end < now - timedelta(hours=1):
-        yield (ctx.line_of("scheduled"), f"the maintenance window ended at {ctx.time(i.window.end)} but no "
+        yield (ctx.line_of("scheduled"), f"the maintenance window ended at {ctx.time(i.window.end, now)} but no "
                "Completed update says how it went",
                f"statusgen resolve {i.id} \"what was done, any impact, from when to when\"")  # fmt: skip
 
