@@ -210,9 +210,10 @@ def whole_seconds(moment: datetime) -> datetime:
 def settle_updates(updates: list[UpdateDraft], source: str, title: str, problems: list[Problem]) -> list[UpdateDraft]:
     """Oldest first, whole seconds, and no two at the same second (the content format needs
     each update at its own time): a clash moves the later one by a second, and says so."""
-    ordered = sorted(
-        (replace(u, at=whole_seconds(u.at)) for u in updates), key=lambda u: (u.at.astimezone(timezone.utc), u.stage.value)
-    )
+    ordered = [
+        replace(u, at=whole_seconds(u.at))
+        for u in sorted(updates, key=lambda u: (u.at.astimezone(timezone.utc), u.stage.value, u.body))
+    ]
     result: list[UpdateDraft] = []
     for u in ordered:
         if result and u.at <= result[-1].at:
