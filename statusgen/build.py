@@ -11,7 +11,7 @@ from statusgen.model import Site
 from statusgen.publish import Changes, publish
 from statusgen.render import Output
 from statusgen.render import feeds, html, seo
-from statusgen.render import api, badges, ical
+from statusgen.render import api, badges, embed, ical
 from statusgen.render import expiry
 from statusgen.theme import Theme, resolve_theme
 from statusgen.validate import validate_repo
@@ -34,6 +34,7 @@ def load_site(content: Path) -> Site:
 
 def render_site(site: Site, now: datetime, theme: Theme) -> list[Output]:
     outputs = html.render(site, now, theme)
+    outputs.extend(embed.render(site, now, theme))  # the widget uses the theme's templates too
     for renderer in RENDERERS:
         outputs.extend(renderer(site, now))
     return sorted(outputs)
