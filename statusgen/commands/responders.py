@@ -214,7 +214,7 @@ def _promise(when: str, posted: datetime, site: Site) -> str:
     except TimeSyntaxError:
         pass
     try:
-        due = parse_next_update(f"by {when}", posted, site.timezone)
+        due = parse_next_update(f"by {when}", posted.astimezone(_zone(site)), site.timezone)  # a wall time in the site zone
     except TimeSyntaxError as exc:
         raise EditError(f"--next: cannot read '{when}'", "write a duration (30m, 1h) or a time (14:45)") from exc
     if due <= posted:
