@@ -5,7 +5,8 @@ boundaries that count, each an instant after `now` (pure functions, no clock rea
 
 - an incident or maintenance starts or ends (derive.active_span, and `started` for the recent list):
   its phase ("Scheduled" → "In progress" → "Completed"), the services' status, the overall indicator,
-  which section of the front page lists it, its end time and duration all change;
+  which section of the front page lists it, its end time and duration all change; one second after
+  it starts, the uptime bars show it (uptime counts only time that has passed);
 - an update's time comes: the JSON API publishes an update only once its time has come, and the
   page's and incident's updated_at follow it;
 - a service's `since` day begins (midnight, site zone): its uptime starts counting;
@@ -17,9 +18,11 @@ boundaries that count, each an instant after `now` (pure functions, no clock rea
 
 Deliberately not counted:
 - the page's "generated at" time: it stays true, and statusgen.js ages it in the reader's browser;
-- uptime percentages between midnights: while the 90-day window holds downtime, the ratio creeps
-  up as counted time grows (99.95 % → 99.96 % over some hours). The page states the instant it was
-  computed as of, and rebuilding at each midnight keeps the drift under a day;
+- running totals as of the generated instant: uptime percentages creep while the 90-day window
+  holds downtime (99.95 % → 99.96 % over some hours), and today's "N min of downtime" grows while
+  an incident is open. Counting them would mean a rebuild every minute; the page states the instant
+  they were computed as of, and the boundaries above (an update, a promise falling due, midnight)
+  refresh them often enough;
 - feeds: they depend on the content alone (statusgen.render.feeds), never on the clock.
 
 A boundary that changes nothing visible only costs one needless rebuild; a missing one would leave
@@ -33,14 +36,15 @@ from datetime import datetime, time, timedelta, timezone
 
 from statusgen import derive
 from statusgen.derive import Phase
-from statusgen.model import ComponentStatus, Site
+from statusgen.model import ComponentStatus, Incident, Site
 from statusgen.timeparse import zone
 
 # The longest uptime window the pages show (the front page's and service pages' 90-day bars).
 UPTIME_DAYS = 90
 
-# "Overdue" means strictly after the promised instant; builds resolve whole seconds.
-OVERDUE_AFTER = timedelta(seconds=1)
+# "Overdue" means strictly after the promised instant, and uptime counts only time that has
+# passed; builds resolve whole seconds, so both show one second later.
+SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, order=True)
@@ -62,6 +66,8 @@ def changes(site: Site, now: datetime) -> list[Change]:
         kind = incident.kind.value
         start, end = derive.active_span(incident)
         add(start, f"{kind} {incident.id} begins")
+        # Uptime counts time that has passed, so the bars show it from the first second on.
+        add(start + SECOND, f"{kind} {incident.id} shows in the uptime bars")
         add(incident.started, f"{kind} {incident.id} begins")
         add(end, f"{kind} {incident.id} {'ends' if incident.is_maintenance else 'is resolved'}")
         for update in incident.updates:
@@ -69,7 +75,7 @@ def changes(site: Site, now: datetime) -> list[Change]:
         if derive.phase(incident, now) is Phase.OPEN:
             due = derive.next_update_due(incident, site)
             if due is not None and due >= now:
-                add(due + OVERDUE_AFTER, f"incident {incident.id}: the next update promised by {_utc(due)} is overdue")
+                add(due + SECOND, f"incident {incident.id}: the next update promised by {_utc(due)} is overdue")
     for service in site.services:
         if service.since is not None:
             add(_midnight(service.since, tz), f"service {service.id} starts counting uptime")
@@ -87,6 +93,20 @@ def next_change(site: Site, now: datetime) -> tuple[datetime, str] | None:
         return None
     first = upcoming[0].at
     return first, "; ".join(c.reason for c in upcoming if c.at == first)
+
+
+def phase_changes(incident: Incident, now: datetime) -> list[tuple[datetime, Phase]]:
+    """The phases an incident or maintenance will pass through after now, with when each begins
+    ("Scheduled" → "In progress" at the window's start → "Completed" at its end), for pages whose
+    script moves the label on in the reader's browser."""
+    steps: list[tuple[datetime, Phase]] = []
+    current = derive.phase(incident, now)
+    for edge in sorted({t for t in derive.active_span(incident) if t is not None and t > now}):
+        ahead = derive.phase(incident, edge)
+        if ahead is not current:
+            steps.append((edge, ahead))
+            current = ahead
+    return steps
 
 
 def _midnight(day, tz) -> datetime:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from statusgen.cli import add_now_option, resolve_now
@@ -106,9 +106,13 @@ def describe(record: dict[str, str | None], until: datetime | None, now: datetim
     if until is None:
         return "never expires: nothing on the site changes with time until the content does"
     if past:
-        return (f"out of date since {record['valid_until']} ({format_duration(now - until)} ago): {reason}"
+        return (f"out of date since {record['valid_until']} ({_length(now - until)} ago): {reason}"
                 " — rebuild now")  # fmt: skip
-    return f"valid until {record['valid_until']} (in {format_duration(until - now)}): {reason}"
+    return f"valid until {record['valid_until']} (in {_length(until - now)}): {reason}"
+
+
+def _length(delta: timedelta) -> str:
+    return f"{int(delta.total_seconds())} s" if delta < timedelta(minutes=1) else format_duration(delta)
 
 
 def _instant(text: str | None) -> datetime | None:
