@@ -250,8 +250,9 @@ def close_timeline(
       starts with '**Resolved**'.
     - Resolved updates after the first final one (follow-up notes) are added to its text, each
       with its time, since after resolution only postmortems may follow.
-    - A closed incident without a Resolved update gets one at `resolved` (or the update posted
-      at that second is relabelled), saying only that it was resolved.
+    - A closed incident without a Resolved update gets one at `resolved`, saying only that it was
+      resolved; an update posted at that very second is relabelled instead, unless it describes
+      the problem (Investigating, Identified, Scheduled): then the new one comes a second later.
     Returns the updates and the resolved time (None: open).
     """
     closing = Stage.COMPLETED if kind is Kind.MAINTENANCE else Stage.RESOLVED
@@ -293,6 +294,8 @@ def close_timeline(
         return result, None
     resolved = whole_seconds(resolved)
     same = [n for n, u in enumerate(result) if u.at == resolved]
+    if same and result[same[0]].stage in (Stage.INVESTIGATING, Stage.IDENTIFIED, Stage.SCHEDULED):
+        resolved, same = resolved + timedelta(seconds=1), []  # that update describes the problem, not its end
     if same:
         u = result[same[0]]
         body = u.body if u.stage is Stage.UPDATE else _labelled(u.stage.label, u.body)
