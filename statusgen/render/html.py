@@ -1,8 +1,9 @@
 """HTML pages: view models built from the model at `now`, rendered with the theme's Jinja2 templates.
 
-Templates never see raw config: they get small view objects with display-ready values and
-root-relative paths, and turn paths into relative links with url(), so the site works on any
-host and under any sub-path. Static files are fingerprinted so a CDN may cache them forever.
+Templates never see raw config: they get small view objects with display-ready values (already in
+the site's language and zone) and root-relative paths, and turn paths into relative links with
+url(), so the site works on any host and under any sub-path. Static files are fingerprinted so a
+CDN may cache them forever.
 """
 
 from __future__ import annotations
@@ -11,38 +12,77 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import jinja2
 
-from statusgen import derive, urls
-from statusgen.derive import Phase, Uptime
+from statusgen import derive, expiry, urls
+from statusgen.derive import Indicator, Phase, Uptime
+from statusgen.i18n import UI, N_, pN_, ui_for
 from statusgen.markdown import render_markdown
-from statusgen.model import ComponentStatus, Incident, Site, Stage
+from statusgen.model import ComponentStatus, Impact, Incident, Site, Stage, Update
 from statusgen.render import Output
 from statusgen.theme import Theme
-from statusgen.timeparse import format_duration, zone
+from statusgen.timeparse import NEXT_UPDATE_LINE, zone
 
 RECENT_ON_FRONT_PAGE = 10
 INCIDENTS_ON_SERVICE_PAGE = 50
+# While something is open, the front page and its incident page re-fetch themselves this often.
+REFRESH_SECONDS = 60
 
 STATUS_LABEL = {
-    ComponentStatus.OPERATIONAL: "Operational",
-    ComponentStatus.UNDER_MAINTENANCE: "Under maintenance",
-    ComponentStatus.DEGRADED_PERFORMANCE: "Degraded performance",
-    ComponentStatus.PARTIAL_OUTAGE: "Partial outage",
-    ComponentStatus.MAJOR_OUTAGE: "Major outage",
+    ComponentStatus.OPERATIONAL: N_("Operational"),
+    ComponentStatus.UNDER_MAINTENANCE: N_("Under maintenance"),
+    ComponentStatus.DEGRADED_PERFORMANCE: N_("Degraded performance"),
+    ComponentStatus.PARTIAL_OUTAGE: N_("Partial outage"),
+    ComponentStatus.MAJOR_OUTAGE: N_("Major outage"),
 }
+# Where an incident or maintenance stands ("phase" context: it describes the whole incident).
 PHASE_LABEL = {
-    Phase.OPEN: "Ongoing",
-    Phase.RESOLVED: "Resolved",
-    Phase.UPCOMING: "Scheduled",
-    Phase.IN_PROGRESS: "In progress",
-    Phase.COMPLETED: "Completed",
+    Phase.OPEN: pN_("phase", "Ongoing"),
+    Phase.RESOLVED: pN_("phase", "Resolved"),
+    Phase.UPCOMING: pN_("phase", "Scheduled"),
+    Phase.IN_PROGRESS: pN_("phase", "In progress"),
+    Phase.COMPLETED: pN_("phase", "Completed"),
+}
+# The heading of one update ("stage" context).
+STAGE_LABEL = {
+    Stage.INVESTIGATING: pN_("stage", "Investigating"),
+    Stage.IDENTIFIED: pN_("stage", "Identified"),
+    Stage.MONITORING: pN_("stage", "Monitoring"),
+    Stage.UPDATE: pN_("stage", "Update"),
+    Stage.RESOLVED: pN_("stage", "Resolved"),
+    Stage.POSTMORTEM: pN_("stage", "Postmortem"),
+    Stage.SCHEDULED: pN_("stage", "Scheduled"),
+    Stage.IN_PROGRESS: pN_("stage", "In progress"),
+    Stage.VERIFYING: pN_("stage", "Verifying"),
+    Stage.COMPLETED: pN_("stage", "Completed"),
+}
+IMPACT_LABEL = {
+    Impact.NONE: N_("No impact"),
+    Impact.MINOR: N_("Minor impact"),
+    Impact.MAJOR: N_("Major impact"),
+    Impact.CRITICAL: N_("Critical impact"),
 }
 REPORTER_LABEL = {
-    "customer": "Reported by a customer",
-    "monitoring": "Detected by our monitoring",
-    "staff": "Noticed by our staff",
+    "customer": N_("Reported by a customer"),
+    "monitoring": N_("Detected by our monitoring"),
+    "staff": N_("Noticed by our staff"),
+}
+INDICATOR_HEADLINE = {
+    Indicator.NONE: N_("All systems operational"),
+    Indicator.MAINTENANCE: N_("Maintenance in progress"),
+    Indicator.MINOR: N_("Minor service disruption"),
+    Indicator.MAJOR: N_("Partial service outage"),
+    Indicator.CRITICAL: N_("Major service outage"),
+}
+# The icon that stands for the overall indicator (icons always come with text).
+INDICATOR_ICON = {
+    Indicator.NONE: ComponentStatus.OPERATIONAL,
+    Indicator.MAINTENANCE: ComponentStatus.UNDER_MAINTENANCE,
+    Indicator.MINOR: ComponentStatus.DEGRADED_PERFORMANCE,
+    Indicator.MAJOR: ComponentStatus.PARTIAL_OUTAGE,
+    Indicator.CRITICAL: ComponentStatus.MAJOR_OUTAGE,
 }
 
 
@@ -52,7 +92,19 @@ REPORTER_LABEL = {
 @dataclass(frozen=True)
 class TimeView:
     iso: str  # machine-readable, for <time datetime> and scripts
-    text: str  # in the site's zone, with the zone shown
+    text: str  # date, time and zone in the site's zone and language
+    clock: str  # time of day and zone only
+    day: str  # date only
+
+
+@dataclass(frozen=True)
+class SpanView:
+    """From start to end (end None while it lasts); same_day lets templates write "2:00 – 4:00 AM CET"."""
+
+    start: TimeView
+    end: TimeView | None
+    same_day: bool
+    start_no_zone: str  # the start without its zone, when the end carries it
 
 
 @dataclass(frozen=True)
@@ -70,7 +122,7 @@ class UpdateView:
     stage: str
     stage_label: str
     time: TimeView
-    html: str
+    html: str  # the body without its next-update line, which next_update shows in the reader's words
     next_update: TimeView | None
 
 
@@ -80,15 +132,20 @@ class IncidentView:
     path: str
     title: str
     is_maintenance: bool
+    kind_label: str
     impact: str
+    impact_label: str
     phase: str
     phase_label: str
+    is_live: bool  # open incident or maintenance in progress: the page refreshes itself
+    icon: str  # a ComponentStatus value standing for the whole incident
     services: tuple[ServiceStatusView, ...]
     unaffected: tuple[ServiceStatusView, ...]
+    span: SpanView  # when it affected (or will affect) its services
     started: TimeView
     ended: TimeView | None
     duration: str | None
-    window: tuple[TimeView, TimeView] | None
+    window: SpanView | None
     reported_by: str | None
     summary_html: str
     updates: tuple[UpdateView, ...]  # newest first, as readers expect
@@ -97,6 +154,8 @@ class IncidentView:
     postmortem_url: str | None
     postmortem_html: str | None
     sections: tuple[tuple[str, str], ...]  # (title, html) of other free sections
+    # Phases still ahead as (ISO instant, phase, label, icon): statusgen.js moves the badge on.
+    phase_steps: tuple[tuple[str, str, str, str], ...] = ()
 
     @property
     def latest(self) -> UpdateView | None:
@@ -106,9 +165,8 @@ class IncidentView:
 @dataclass(frozen=True)
 class DayView:
     index: int
-    label: str  # "2026-11-20: Partial outage, 42 min" for the tooltip
+    label: str  # "Nov 20, 2026: Partial outage, 42 min of downtime" for the tooltip
     status: str
-    counted: bool
 
 
 @dataclass(frozen=True)
@@ -131,48 +189,140 @@ class ServiceView:
     uptime90: UptimeView
 
 
-class Views:
-    """Builds view models for one site at one instant."""
+@dataclass(frozen=True)
+class OverallView:
+    indicator: str
+    icon: str
+    headline: str
+    affected: tuple[ServiceStatusView, ...]  # services not operational now, worst first
+    operational: int
+    total: int
 
-    def __init__(self, site: Site, now: datetime):
-        self.site, self.now = site, now
-        self.tz = zone(site.timezone)
+
+@dataclass(frozen=True)
+class MonthView:
+    year: int
+    month: int
+    label: str
+    path: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PageLink:
+    title: str
+    path: str
+
+
+@dataclass(frozen=True)
+class SiteView:
+    title: str
+    description: str
+    language: str
+    html_lang: str
+    timezone: str
+    zone_name: str
+    contact: str | None
+    contact_href: str | None
+    pages: tuple[PageLink, ...]
+    overall: OverallView
+    indicator: str  # the Statuspage indicator and its (English) description, as the API has them
+    indicator_text: str
+    uptime_rule: tuple[tuple[str, str], ...]  # (status label, share as percent)
+
+
+def _contact_href(contact: str | None) -> str | None:
+    if not contact:
+        return None
+    if "@" in contact and ":" not in contact:
+        return "mailto:" + contact
+    return contact if contact.startswith(("https://", "http://")) else None
+
+
+def _without_promise(update: Update) -> str:
+    """The update's Markdown minus its 'Next update …' line, shown separately as a time."""
+    if update.next_update is None:
+        return update.body
+    return "\n".join(line for line in update.body.split("\n") if not NEXT_UPDATE_LINE.match(line))
+
+
+class Views:
+    """Builds view models for one site at one instant, in the site's language and zone."""
+
+    def __init__(self, site: Site, now: datetime, ui: UI):
+        self.site, self.now, self.ui = site, now, ui
         self.statuses = derive.service_statuses(site, now)
         self.names = {s.id: s.name for s in site.services}
 
+    def _(self, message: str) -> str:
+        return self.ui.gettext(message)
+
     def time(self, moment: datetime) -> TimeView:
-        local = moment.astimezone(self.tz)
-        return TimeView(local.isoformat(), local.strftime("%Y-%m-%d %H:%M ") + (local.tzname() or ""))
+        ui = self.ui
+        local = ui.local(moment)
+        return TimeView(local.isoformat(), ui.timestamp(moment), ui.clock_zone(moment), ui.day(moment))
+
+    def span(self, start: datetime, end: datetime | None) -> SpanView:
+        same = end is not None and self.ui.same_day(start, end)
+        return SpanView(self.time(start), self.time(end) if end else None, same,
+                        self.ui.timestamp(start, zone=False))  # fmt: skip
 
     def service_status(self, sid: str, status: ComponentStatus) -> ServiceStatusView:
-        return ServiceStatusView(sid, self.names[sid], urls.service(sid), status.value, STATUS_LABEL[status])
+        return ServiceStatusView(sid, self.names[sid], urls.service(sid), status.value, self._(STATUS_LABEL[status]))
+
+    def overall(self) -> OverallView:
+        ind = derive.indicator(self.site, self.now)
+        affected = sorted(
+            (self.service_status(s.id, self.statuses[s.id]) for s in self.site.services
+             if self.statuses[s.id] is not ComponentStatus.OPERATIONAL),
+            key=lambda v: -ComponentStatus(v.status).rank,
+        )  # fmt: skip
+        total = len(self.site.services)
+        return OverallView(ind.value, INDICATOR_ICON[ind].value, self._(INDICATOR_HEADLINE[ind]), tuple(affected),
+                           total - len(affected), total)  # fmt: skip
 
     def incident(self, incident: Incident) -> IncidentView:
+        ui = self.ui
         ph = derive.phase(incident, self.now)
         start, end = derive.active_span(incident)
         ended = end if end is not None and end <= self.now else None
         post = incident.postmortem_section
         due = derive.next_update_due(incident, self.site) if ph is Phase.OPEN else None
+        live = ph in (Phase.OPEN, Phase.IN_PROGRESS)
+        worst = max((st for _, st in incident.services), key=lambda st: st.rank, default=ComponentStatus.OPERATIONAL)
+        if ph in (Phase.RESOLVED, Phase.COMPLETED):
+            icon = ComponentStatus.OPERATIONAL
+        elif incident.is_maintenance:
+            icon = ComponentStatus.UNDER_MAINTENANCE
+        else:
+            icon = worst
+        window = self.span(incident.window.start, incident.window.end) if incident.window else None
+        shown_start = start if incident.is_maintenance else incident.started
         return IncidentView(
             id=incident.id,
             path=urls.incident(incident.id),
             title=incident.title,
             is_maintenance=incident.is_maintenance,
+            kind_label=self._(N_("Maintenance")) if incident.is_maintenance else self._(N_("Incident")),
             impact=incident.impact.value,
+            impact_label=self._(IMPACT_LABEL[incident.impact]),
             phase=ph.value,
-            phase_label=PHASE_LABEL[ph],
+            phase_label=ui.pgettext(*PHASE_LABEL[ph]),
+            is_live=live,
+            icon=icon.value,
             services=tuple(self.service_status(sid, st) for sid, st in incident.services),
             unaffected=tuple(self.service_status(sid, self.statuses[sid]) for sid in incident.unaffected),
-            started=self.time(incident.started if not incident.is_maintenance else start),
+            span=window if window and ph is Phase.UPCOMING else self.span(shown_start, ended),
+            started=self.time(shown_start),
             ended=self.time(ended) if ended else None,
-            duration=format_duration(ended - start) if ended and not incident.window else None,
-            window=(self.time(incident.window.start), self.time(incident.window.end)) if incident.window else None,
-            reported_by=REPORTER_LABEL[incident.reported_by.value] if incident.reported_by else None,
+            duration=ui.duration(ended - start) if ended else None,
+            window=window,
+            reported_by=self._(REPORTER_LABEL[incident.reported_by.value]) if incident.reported_by else None,
             summary_html=render_markdown(incident.summary),
             updates=tuple(
                 UpdateView(
-                    u.anchor, u.stage.value, u.stage.label, self.time(u.at), render_markdown(u.body),
-                    self.time(u.next_update.due) if u.next_update else None,
+                    u.anchor, u.stage.value, ui.pgettext(*STAGE_LABEL[u.stage]), self.time(u.at),
+                    render_markdown(_without_promise(u)), self.time(u.next_update.due) if u.next_update else None,
                 )  # fmt: skip
                 for u in reversed(incident.updates)
             ),
@@ -181,34 +331,61 @@ class Views:
             postmortem_url=incident.postmortem_url,
             postmortem_html=render_markdown(post.body) if post else None,
             sections=tuple((s.title, render_markdown(s.body)) for s in incident.sections if s is not post),
+            phase_steps=tuple(
+                (self.time(t).iso, p.value, ui.pgettext(*PHASE_LABEL[p]),
+                 (ComponentStatus.OPERATIONAL if p in (Phase.RESOLVED, Phase.COMPLETED) else icon).value)
+                for t, p in expiry.phase_changes(incident, self.now)
+            ),  # fmt: skip
         )
 
     def uptime(self, up: Uptime) -> UptimeView:
+        ui = self.ui
+        today = ui.local(self.now).date()
         days = []
         for n, d in enumerate(up.days):
-            if not d.counted and d.day < self.now.astimezone(self.tz).date():
-                days.append(DayView(n, f"{d.day}: no data", "nodata", False))
+            if not d.counted and d.day < today:
+                days.append(DayView(n, self._("%(day)s: no data") % {"day": ui.day(d.day)}, "nodata"))
             elif d.worst is not ComponentStatus.OPERATIONAL:
-                down = f", {format_duration(d.downtime)} counted as downtime" if d.downtime >= timedelta(minutes=1) else ""
-                days.append(DayView(n, f"{d.day}: {STATUS_LABEL[d.worst]}{down}", d.worst.value, True))
-        incidents_days = sum(1 for d in up.days if d.worst is not ComponentStatus.OPERATIONAL)
-        summary = f"{up.percent} uptime over the last {len(up.days)} days; {incidents_days} day(s) with incidents"
-        return UptimeView(up.percent, tuple(days), len(up.days), summary)
+                label = self._("%(day)s: %(status)s") % {"day": ui.day(d.day), "status": self._(STATUS_LABEL[d.worst])}
+                if d.downtime >= timedelta(minutes=1):
+                    label += ", " + self._("%(duration)s of downtime") % {"duration": ui.duration(d.downtime)}
+                days.append(DayView(n, label, d.worst.value))
+        bad_days = sum(1 for d in up.days if d.worst is not ComponentStatus.OPERATIONAL)
+        percent = ui.percent(up.ratio)
+        summary = ui.ngettext(
+            "%(percent)s uptime in the last %(num)s day", "%(percent)s uptime in the last %(num)s days", len(up.days)
+        ) % {"percent": percent, "num": ui.number(len(up.days))}
+        summary += "; " + ui.ngettext(
+            "%(num)s day with incidents", "%(num)s days with incidents", bad_days
+        ) % {"num": ui.number(bad_days)}  # fmt: skip
+        return UptimeView(percent, tuple(days), len(up.days), summary)
 
     def service(self, sid: str) -> ServiceView:
         svc = self.site.service(sid)
         status = self.statuses[sid]
         return ServiceView(
-            sid, svc.name, urls.service(sid), svc.description, status.value, STATUS_LABEL[status],
-            derive.uptime(self.site, svc, self.now, 30).percent,
+            sid, svc.name, urls.service(sid), svc.description, status.value, self._(STATUS_LABEL[status]),
+            self.ui.percent(derive.uptime(self.site, svc, self.now, 30).ratio),
             self.uptime(derive.uptime(self.site, svc, self.now, 90)),
+        )  # fmt: skip
+
+    def site_view(self) -> SiteView:
+        s, ui = self.site, self.ui
+        rule = tuple((self._(STATUS_LABEL[st]), ui.share(w)) for st, w in s.uptime_rule.weights)
+        overall = self.overall()
+        return SiteView(
+            title=s.title, description=s.description, language=s.language, html_lang=ui.html_lang,
+            timezone=s.timezone, zone_name=ui.zone_name(), contact=s.contact, contact_href=_contact_href(s.contact),
+            pages=tuple(PageLink(p.title, urls.page(p.slug)) for p in s.pages), overall=overall,
+            indicator=overall.indicator, indicator_text=derive.INDICATOR_DESCRIPTION[Indicator(overall.indicator)],
+            uptime_rule=rule,
         )  # fmt: skip
 
 
 # ---------------------------------------------------------------- rendering
 
 
-def _environment(theme: Theme) -> jinja2.Environment:
+def _environment(theme: Theme, ui: UI) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
         autoescape=True,
@@ -218,7 +395,7 @@ def _environment(theme: Theme) -> jinja2.Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
     )
-    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.install_gettext_translations(ui.translations, newstyle=True)  # type: ignore[attr-defined]
     return env
 
 
@@ -244,44 +421,31 @@ def fingerprinted_assets(theme: Theme) -> tuple[dict[str, str], list[Output]]:
 class Pages:
     def __init__(self, site: Site, now: datetime, theme: Theme):
         self.site, self.now = site, now
-        self.env = _environment(theme)
+        self.ui = ui_for(site.language, zone(site.timezone))
+        self.env = _environment(theme, self.ui)
         self.assets, self.asset_outputs = fingerprinted_assets(theme)
-        self.views = Views(site, now)
-        self.indicator = derive.indicator(site, now)
+        self.views = Views(site, now, self.ui)
+        self.site_view = self.views.site_view()
+        self.generated = self.views.time(now)
+        change = expiry.next_change(site, now)  # when the page may be out of date (statusgen.js says so)
+        self.valid_until = self.views.time(change[0]) if change else None
 
-    def page(self, template: str, path: str, title: str, **context) -> Output:
-        here = path
-
-        def url(target: str) -> str:
-            return urls.relative(here, target)
-
-        def asset(name: str) -> str:
-            return url(self.assets[name])
-
-        html = self.env.get_template(template).render(
-            site=self.site_view(), page_title=title, url=url, asset=asset, canonical=urls.absolute(self.site, path),
-            generated=self.views.time(self.now), **context,
+    def render(self, template: str, url, title: str, canonical: str | None, refresh: int | None, **context) -> str:
+        return self.env.get_template(template).render(
+            site=self.site_view, ui=self.ui, page_title=title, url=url, asset=lambda n: url(self.assets[n]),
+            canonical=canonical, generated=self.generated, refresh=refresh, valid_until=self.valid_until, **context,
         )  # fmt: skip
+
+    def page(self, template: str, path: str, title: str, *, refresh: bool = False, **context) -> Output:
+        def url(target: str) -> str:
+            return urls.relative(path, target)
+
+        html = self.render(template, url, title, urls.absolute(self.site, path), REFRESH_SECONDS if refresh else None,
+                           **context)  # fmt: skip
         return urls.file_for(path), html.encode("utf-8")
 
-    def site_view(self) -> dict:
-        s = self.site
-        return {
-            "title": s.title,
-            "description": s.description,
-            "language": s.language,
-            "timezone": s.timezone,
-            "contact": s.contact,
-            "contact_href": ("mailto:" + s.contact) if s.contact and "@" in s.contact and ":" not in s.contact
-            else s.contact if s.contact and s.contact.startswith(("https://", "http://")) else None,
-            "pages": [{"title": p.title, "path": urls.page(p.slug)} for p in s.pages],
-            "indicator": self.indicator.value,
-            "indicator_text": derive.INDICATOR_DESCRIPTION[self.indicator],
-            "uptime_rule": [(STATUS_LABEL[st], w) for st, w in s.uptime_rule.weights],
-        }
-
     def all(self) -> list[Output]:
-        site, views = self.site, self.views
+        site, views, _ = self.site, self.views, self.ui.gettext
         outputs = list(self.asset_outputs)
         services = [views.service(s.id) for s in site.services]
         groups = [(g, [v for v in services if v.id in {s.id for s in members}]) for g, members in site.groups]
@@ -291,12 +455,12 @@ class Pages:
         shown = {v.id for v in open_ + active_maint + upcoming}
         recent = [views.incident(i) for i in site.incidents if i.id not in shown and i.started <= self.now]
         outputs.append(self.page(
-            "index.html", "", site.title, groups=groups, open_incidents=open_, active_maintenance=active_maint,
-            upcoming=upcoming, recent=recent[:RECENT_ON_FRONT_PAGE],
+            "index.html", "", site.title, refresh=bool(open_ or active_maint), groups=groups, open_incidents=open_,
+            active_maintenance=active_maint, upcoming=upcoming, recent=recent[:RECENT_ON_FRONT_PAGE],
         ))  # fmt: skip
         for incident in site.incidents:
             view = views.incident(incident)
-            outputs.append(self.page("incident.html", view.path, incident.title, incident=view))
+            outputs.append(self.page("incident.html", view.path, incident.title, refresh=view.is_live, incident=view))
         for svc in services:
             its = [views.incident(i) for i in derive.incidents_of(site, svc.id)[:INCIDENTS_ON_SERVICE_PAGE]]
             outputs.append(self.page("service.html", svc.path, svc.name, service=svc, incidents=its,
@@ -308,41 +472,34 @@ class Pages:
         return outputs
 
     def history(self) -> list[Output]:
+        _ = self.ui.gettext
         months = derive.by_month(self.site)
-        index = [
-            {"year": y, "month": m, "label": datetime(y, m, 1).strftime("%B %Y"), "path": urls.history(y, m),
-             "count": len(items)}
-            for (y, m), items in months
-        ]  # fmt: skip
-        years = sorted({y for (y, _), _ in months}, reverse=True)
-        outputs = [self.page("history.html", urls.history(), "History", months=index, years=years)]
+        index = [MonthView(y, m, self.ui.month(y, m), urls.history(y, m), len(items)) for (y, m), items in months]
+        years = sorted({y for (y, _m), _i in months}, reverse=True)
+        outputs = [self.page("history.html", urls.history(), _("History"), months=index, years=years)]
         for n, ((y, m), items) in enumerate(months):
             newer = index[n - 1] if n > 0 else None
             older = index[n + 1] if n + 1 < len(index) else None
-            label = index[n]["label"]
+            label = index[n].label
             outputs.append(self.page(
-                "month.html", urls.history(y, m), f"History: {label}", label=label, year=y,
+                "month.html", urls.history(y, m), _("History: %(month)s") % {"month": label}, label=label, year=y,
                 incidents=[self.views.incident(i) for i in items], newer=newer, older=older,
-                months=[e for e in index if e["year"] == y], years=years,
-                year_paths={yy: next(e["path"] for e in index if e["year"] == yy) for yy in years},
+                months=[e for e in index if e.year == y], years=years,
+                year_paths={yy: next(e.path for e in index if e.year == yy) for yy in years},
             ))  # fmt: skip
         return outputs
 
     def not_found(self) -> Output:
         """404.html is served at any depth, so its links are absolute paths under base_url's path."""
-        from urllib.parse import urlsplit
-
         root = urlsplit(self.site.base_url).path
 
         def url(target: str) -> str:
             return root + target
 
-        html = self.env.get_template("404.html").render(
-            site=self.site_view(), page_title="Page not found", url=url, asset=lambda n: url(self.assets[n]),
-            canonical=None, generated=self.views.time(self.now),
-        )  # fmt: skip
+        html = self.render("404.html", url, self.ui.gettext("Page not found"), None, None)
         return "404.html", html.encode("utf-8")
 
 
 def render(site: Site, now: datetime, theme: Theme) -> list[Output]:
     return Pages(site, now, theme).all()
+
