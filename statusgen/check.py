@@ -68,9 +68,9 @@ RULES: tuple[Rule, ...] = (
     Rule("empty-words", WARNING, "an update only says that the team is investigating or working on it"),
     Rule("vague-title", WARNING, "the title is made only of generic words (\"Outage\", \"Service disruption\")",
          (("words", Option("words", (), "more words that say nothing on their own (the site's name always counts)")),)),
-    Rule("resolution", ERROR, "resolved without a final Resolved update, `resolved` disagreeing with it, an "
-         "update after resolution that is not a postmortem, or a maintenance window over without a Completed update",
-         (("tolerance", Option("duration", timedelta(0), "how far `resolved` may be from the Resolved update")),)),
+    Rule("resolution", ERROR, "resolved without a final Resolved update, `resolved` later than that update, an "
+         "update after it that is not a postmortem, or a maintenance window over without a Completed update",
+         (("tolerance", Option("duration", timedelta(0), "how much later than the Resolved update `resolved` may be")),)),
     Rule("resolution-summary", WARNING, "the Resolved update does not say when the impact began and ended"),
     Rule("postmortem-due", WARNING, "a major or critical incident was resolved days ago and has no postmortem",
          (("days", Option("days", 7, "days after resolution before a postmortem is due")),
@@ -491,6 +491,8 @@ def _vague_title(ctx: Context, cfg: RuleConfig) -> Yield:
 
 
 def _resolution(ctx: Context, cfg: RuleConfig) -> Yield:
+    """`resolved:` is when impact ended (README): it may be earlier than the Resolved update that
+    announces it (after some monitoring), never later; after that update only a postmortem follows."""
     i, now = ctx.incident, ctx.now
     closing = Stage.COMPLETED if i.is_maintenance else Stage.RESOLVED
     word = closing.label
@@ -499,15 +501,15 @@ def _resolution(ctx: Context, cfg: RuleConfig) -> Yield:
         yield (ctx.line_of("resolved"), f"'resolved' is set but there is no {word} update: readers see the last "
                f"update ({i.last_update.stage.label if i.last_update else 'none'}) as the final word",
                f"add a final update: {ctx.command('resolve')}")  # fmt: skip
-    if i.resolved is not None and final is not None and abs(i.resolved - final.at) > cfg["tolerance"]:
-        yield (ctx.line_of("resolved"), f"'resolved' ({ctx.time(i.resolved)}) disagrees with the {word} update "
-               f"({ctx.time(final.at)})",
-               f"set 'resolved:' to the time of the {word} update")  # fmt: skip
-    if i.resolved is not None:
+    if i.resolved is not None and final is not None and i.resolved - final.at > cfg["tolerance"]:
+        yield (ctx.line_of("resolved"), f"'resolved' ({ctx.time(i.resolved)}) is after the {word} update "
+               f"({ctx.time(final.at)}) that announced it",
+               f"set 'resolved:' to when the impact ended, at the latest the time of the {word} update")  # fmt: skip
+    if final is not None:
         for u in i.updates:
-            if u.at > i.resolved and u.stage is not Stage.POSTMORTEM and u is not final:
-                yield (u.line, f"this update ({u.stage.label}, {ctx.time(u.at)}) comes after the incident was "
-                       f"resolved ({ctx.time(i.resolved)})",
+            if u.at > final.at and u.stage is not Stage.POSTMORTEM:
+                yield (u.line, f"this update ({u.stage.label}, {ctx.time(u.at)}) comes after the {word} update "
+                       f"({ctx.time(final.at)})",
                        "after resolution only a Postmortem update belongs here; if the problem came back, open "
                        "a new incident (statusgen new) and link the two")  # fmt: skip
     if i.is_maintenance and i.window and i.resolved is None and i.window.end < now - timedelta(hours=1):

@@ -246,17 +246,19 @@ def test_resolved_without_a_resolved_update(tmp_path):
     assert f["severity"] == "error" and f["line"] == 6 and "there is no Resolved update" in f["message"]
 
 
-def test_resolved_field_disagreeing_with_the_resolved_update(tmp_path):
+def test_resolved_field_after_the_resolved_update(tmp_path):
     text = GOOD.replace("resolved: 2026-11-20 15:00 +01:00", "resolved: 2026-11-20 15:30 +01:00")
     [f] = fired(check(tmp_path, {PATH: text})[0], "resolution")
-    assert "'resolved' (15:30 CET) disagrees with the Resolved update (15:00 CET)" in f["message"]
+    assert "'resolved' (15:30 CET) is after the Resolved update (15:00 CET)" in f["message"]
+    ended_earlier = GOOD.replace("resolved: 2026-11-20 15:00 +01:00", "resolved: 2026-11-20 14:50 +01:00")
+    assert fired(check(tmp_path, {PATH: ended_earlier})[0], "resolution") == []  # resolved: is when impact ended
 
 
 def test_update_after_resolution_fires_unless_it_is_a_postmortem(tmp_path):
     later = "## 2026-11-20 16:00 +01:00 — {stage}\nThe root cause was a config change; we added a check for it.\n\n"
     text = GOOD.replace("---\n\n## 2026-11-20 15:00", "---\n\n" + later.format(stage="Update") + "## 2026-11-20 15:00")
     [f] = fired(check(tmp_path, {PATH: text})[0], "resolution")
-    assert f["line"] == 9 and "this update (Update, 16:00 CET) comes after the incident was resolved (15:00 CET)" in f["message"]
+    assert f["line"] == 9 and "this update (Update, 16:00 CET) comes after the Resolved update (15:00 CET)" in f["message"]
     text = GOOD.replace("---\n\n## 2026-11-20 15:00", "---\n\n" + later.format(stage="Postmortem") + "## 2026-11-20 15:00")
     assert fired(check(tmp_path, {PATH: text})[0], "resolution") == []
 

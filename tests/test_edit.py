@@ -3,6 +3,8 @@ files. Edits must change only the lines they must: everything else stays byte-fo
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import pty
 import shutil
@@ -13,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from statusgen.cli import main
 from statusgen.edit import EditError, add_update, set_front_value, write_atomic
 from statusgen.model import Stage
 from tests.sitekit import make_repo
@@ -50,8 +53,11 @@ def write(repo: Path, rel: str, data: bytes) -> Path:
 
 
 def clean(repo: Path, now: str) -> None:
-    r = run(repo, "check", "--strict", "--now", now)
-    assert r.returncode == 0, r.stdout + r.stderr
+    """`statusgen check --strict` passes (in-process: it verifies the result, it is not under test here)."""
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        status = main(["check", "--strict", "--content", str(repo / "content"), "--now", now])
+    assert status == 0, out.getvalue()
 
 
 # ---------------------------------------------------------------- new
@@ -210,6 +216,18 @@ def test_resolve_sets_resolved_with_a_one_line_edit(repo):
     again = run(repo, "resolve", "cards", "Again.", "--now", "2026-11-22T09:20:00+01:00")
     assert again.returncode == 1 and "already has a Resolved update" in again.stderr
     assert path.read_bytes().decode() == expected
+
+
+def test_resolve_with_the_time_the_impact_ended(repo):
+    path = write(repo, "incidents/2026/cards.md", NEWEST_FIRST.encode())
+    r = run(repo, "resolve", "cards", "Between 08:05 and 08:44 CET card payments failed.", "--ended", "08:44",
+            "--now", "2026-11-22T08:50:00+01:00")  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    assert "\r\nresolved: 2026-11-22 08:44 +01:00\r\n" in path.read_bytes().decode()
+    late = write(repo, "incidents/2026/cards2.md", NEWEST_FIRST.encode())
+    r = run(repo, "resolve", "cards2", "Done.", "--ended", "2026-11-22 09:00", "--now", "2026-11-22T08:50:00+01:00")
+    assert r.returncode == 1 and "is after the Resolved update" in r.stderr
+    assert late.read_bytes().decode() == NEWEST_FIRST
 
 
 OLDEST_FIRST = """\

@@ -8,7 +8,6 @@ import os
 import sys
 from pathlib import Path
 
-from statusgen.check import ERROR, check_repo, format_findings, summary
 from statusgen.cli import add_content_option, add_now_option, resolve_now
 from statusgen.errors import ContentError
 
@@ -73,6 +72,8 @@ def _prefix(content: Path) -> str:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from statusgen.check import ERROR, check_repo, format_findings, summary
+
     now = resolve_now(args.now, dict(os.environ))
     raw, site, diagnostics = load_for_check(args.content)
     findings = check_repo(raw, site, diagnostics, now)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from statusgen.cli import add_content_option, add_now_option, resolve_now
@@ -37,7 +38,15 @@ from statusgen.edit import (
 from statusgen.errors import ContentError, Diagnostic, did_you_mean
 from statusgen.load import read_source, read_text
 from statusgen.model import Impact, Reporter, Site, Stage
-from statusgen.timeparse import NEXT_UPDATE_LINE, TimeSyntaxError, parse_duration, parse_next_update, parse_timestamp
+from statusgen.timeparse import (
+    NEXT_UPDATE_LINE,
+    TimeSyntaxError,
+    localize,
+    parse_duration,
+    parse_next_update,
+    parse_timestamp,
+    zone,
+)
 from statusgen.yamlnodes import Mapping, Scalar, YamlError, parse_yaml
 
 TEMPLATE_DIR = "incident-templates"
@@ -67,8 +76,9 @@ RESOLVE_EPILOG = """\
 example:
   statusgen resolve 2026-11-20-eu-api-errors "Between 14:05 and 14:32 CET about 30% of API requests failed. Failed requests can be retried."
 
-Adds the final Resolved update (Completed, for maintenance) and sets `resolved:` to its time.
-Say what was affected, from when to when, and whether readers need to do anything."""
+Adds the final Resolved update (Completed, for maintenance) and sets `resolved:` to its time, or to
+--ended (when the impact ended). Say what was affected, from when to when, and whether readers need
+to do anything."""
 
 
 def register(subparsers) -> None:
@@ -111,6 +121,8 @@ def register(subparsers) -> None:
                               formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
     r.add_argument("id", metavar="ID", help="incident id (file name without .md) or path")
     r.add_argument("text", metavar="TEXT", help="the resolution summary; '-' reads it from stdin")
+    r.add_argument("--ended", metavar="TIME",
+                   help="when the impact ended, if before now (site time zone); `resolved:` is set to it")  # fmt: skip
     add_content_option(r)
     add_now_option(r)
     r.set_defaults(func=run_resolve)
@@ -276,7 +288,11 @@ def _update(args: argparse.Namespace, resolve: bool) -> int:
     new_text, line = add_update(text, now, stage, full, site.timezone, repo_newest_first(args.content, site, path))
     if stage is closing:
         posted = next(u.at for u in layout(new_text, site.timezone).updates if u.index == line - 1)
-        new_text = set_front_value(new_text, "resolved", format_stamp(posted, site.timezone),
+        ended = _time(args.ended, site, "--ended", latest=posted) if getattr(args, "ended", None) else posted
+        if ended > posted:
+            raise EditError(f"--ended {args.ended} is after the {closing.label} update ({clock_time(posted, site.timezone)})",
+                            "the impact ends before, or when, you announce it")  # fmt: skip
+        new_text = set_front_value(new_text, "resolved", format_stamp(ended, site.timezone),
                                    after=("started", "scheduled"))  # fmt: skip
         line = next(u.index + 1 for u in layout(new_text, site.timezone).updates if u.at == posted)
     write_atomic(path, encode(new_text, bom), expected=original)
@@ -335,11 +351,20 @@ def _services(text: str, site: Site) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
-def _time(text: str, site: Site, what: str) -> datetime:
+def _time(text: str, site: Site, what: str, latest: datetime | None = None) -> datetime:
+    """A timestamp in the site's zone; with latest, a bare 'HH:MM' means its last occurrence by then."""
     try:
+        clock = re.fullmatch(r"(\d{1,2}):(\d{2})", text.strip())
+        if clock and latest is not None:
+            local = latest.astimezone(_zone(site))
+            for day in (local.date(), local.date() - timedelta(days=1)):
+                candidate = localize(datetime.combine(day, time(int(clock[1]), int(clock[2]))), _zone(site))
+                if candidate <= latest:
+                    return candidate
         return parse_timestamp(text, site.timezone)
-    except TimeSyntaxError as exc:
-        raise EditError(f"{what}: {exc.message}", exc.hint) from None
+    except (TimeSyntaxError, ValueError) as exc:
+        message, hint = (exc.message, exc.hint) if isinstance(exc, TimeSyntaxError) else (str(exc), "")
+        raise EditError(f"{what}: {message}", hint) from None
 
 
 def run_new(args: argparse.Namespace) -> int:
@@ -384,7 +409,7 @@ def _new(args: argparse.Namespace) -> int:
     names = join_names([site.service(s).name for s in ids], site.language)
 
     window = None
-    started = _time(args.started, site, "--started") if args.started else now
+    started = _time(args.started, site, "--started", latest=now) if args.started else now
     if maint:
         w_start = _time(start or "", site, "--start")
         length = args.duration or (None if end else defaults.get("duration"))
@@ -452,8 +477,6 @@ def _new(args: argparse.Namespace) -> int:
 
 
 def _zone(site: Site):
-    from statusgen.timeparse import zone
-
     return zone(site.timezone)
 
 
