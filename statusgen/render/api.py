@@ -29,7 +29,6 @@ from statusgen.derive import (
     phase,
     service_statuses,
 )
-from statusgen.markdown import plain_text
 from statusgen.model import ComponentStatus, Incident, Service, Site, Stage, Update
 from statusgen.render import Output
 from statusgen.timeparse import zone
@@ -38,22 +37,18 @@ PREFIX = "api/v2/"
 HOSTED_CAP = 50  # the hosted incidents.json and scheduled-maintenances.json list the 50 newest
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # 'created' of a site with no dated content at all
 
-INCIDENT_STATUSES = ("investigating", "identified", "monitoring", "resolved", "postmortem")
-MAINTENANCE_STATUSES = ("scheduled", "in_progress", "verifying", "completed")
-UNRESOLVED = ("investigating", "identified", "monitoring")
 CLOSING = {"resolved", "postmortem", "completed"}
+_BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
 def stable_id(*parts: str) -> str:
-    """12 lowercase base-36 characters, like the hosted service's ids, derived from our ids."""
-    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()
-    n = int.from_bytes(digest[:8], "big") % 36**12
-    chars = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
+    """12 lowercase base-36 characters, like the hosted service's ids, hashed from our ids."""
+    n = int.from_bytes(hashlib.sha256("\x1f".join(parts).encode()).digest()[:8], "big")
+    digits = []
     for _ in range(12):
         n, r = divmod(n, 36)
-        out = chars[r] + out
-    return out
+        digits.append(_BASE36[r])
+    return "".join(reversed(digits))
 
 
 def page_id(site: Site) -> str:
@@ -117,6 +112,8 @@ class Api:
         self.statuses = service_statuses(site, now)
         self.page_id = page_id(site)
         self.epoch = _site_epoch(site, self.tz)
+        self.services = {s.id: s for s in site.services}
+        self._changed = self._status_changes()
         self._component_cache: dict[str, dict] = {}
 
     def ts(self, moment: datetime | None) -> str | None:
@@ -153,15 +150,18 @@ class Api:
             return datetime.combine(service.since, time(), self.tz)
         return self.epoch
 
-    def service_changed(self, service: Service) -> datetime:
-        """The last time the service's status changed, at or before now."""
-        latest = self.service_created(service)
+    def _status_changes(self) -> dict[str, datetime]:
+        """Per service, the last time its status changed at or before now (else its creation)."""
+        latest = {s.id: self.service_created(s) for s in self.site.services}
         for incident in self.site.incidents:
-            if service.id in incident.service_ids:
-                for edge in active_span(incident):
-                    if edge is not None and latest < edge <= self.now:
-                        latest = edge
+            for edge in active_span(incident):
+                if edge is not None and edge <= self.now:
+                    for sid in incident.service_ids:
+                        latest[sid] = max(latest[sid], edge)
         return latest
+
+    def service_changed(self, service: Service) -> datetime:
+        return self._changed[service.id]
 
     def component(self, service: Service) -> dict[str, Any]:
         if service.id not in self._component_cache:
@@ -250,7 +250,7 @@ class Api:
             "started_at": self.ts(incident.started),
             "page_id": self.page_id,
             "incident_updates": self.updates(incident, iid, updates, statuses),
-            "components": [self.component(self.site.service(sid)) for sid in incident.service_ids],
+            "components": [self.component(self.services[sid]) for sid in incident.service_ids],
         }
         if incident.is_maintenance:
             window = incident.window
@@ -274,15 +274,15 @@ class Api:
             out.append({
                 "id": update_id(self.site, incident, u),
                 "status": status,
-                "body": plain_text(u.body),
+                "body": u.body.strip(),  # as written, like the hosted API's bodies; Markdown reads as text
                 "incident_id": iid,
                 "created_at": stamp,
                 "updated_at": stamp,
                 "display_at": stamp,
                 "affected_components": [
                     {
-                        "code": component_id(self.site, sid),
-                        "name": self.site.service(sid).name,
+                        "code": self.component(self.services[sid])["id"],
+                        "name": self.services[sid].name,
                         "old_status": old[sid],
                         "new_status": current[sid],
                     }
