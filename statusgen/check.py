@@ -629,6 +629,7 @@ def format_findings(findings: list[Finding], fmt: str, prefix: str = "") -> str:
 def summary(findings: list[Finding], incidents: int) -> str:
     errors = sum(f.severity == ERROR for f in findings)
     warnings = len(findings) - errors
+    checked = f"{incidents} incident" + ("" if incidents == 1 else "s")
     if not findings:
-        return f"All clear: {incidents} incidents checked."
-    return f"{errors} error(s), {warnings} warning(s) in {incidents} incidents."
+        return f"All clear: {checked} checked."
+    return f"{errors} error(s), {warnings} warning(s) in {checked}."

@@ -418,7 +418,7 @@ def test_text_output_and_exit_status(repo):
     assert r.returncode == 1
     assert "content/incidents/2026/open.md:8: error [update-overdue]: update overdue by 12 min" in r.stdout
     assert "content/incidents/2026/open.md:2: warning [vague-title]: the title 'Problem'" in r.stdout
-    assert "    hint: " in r.stdout and "1 error(s), 1 warning(s) in 1 incidents." in r.stderr
+    assert "    hint: " in r.stdout and "1 error(s), 1 warning(s) in 1 incident." in r.stderr
 
 
 def test_warnings_pass_unless_strict(repo):
@@ -452,3 +452,12 @@ def test_the_example_repo_has_no_errors():
     findings = json.loads(r.stdout)
     assert r.returncode == 0, r.stdout
     assert [f for f in findings if f["severity"] == "error"] == []
+
+
+def test_the_readme_documents_every_rule_with_its_default():
+    from statusgen.check import RULES
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip(" `"): line.split("|")[2].strip() for line in readme.splitlines()
+            if line.startswith("| `")}  # fmt: skip
+    assert {r.id: r.severity for r in RULES}.items() <= rows.items()
