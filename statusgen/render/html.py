@@ -253,6 +253,7 @@ class Views:
         self.site, self.now, self.ui = site, now, ui
         self.statuses = derive.service_statuses(site, now)
         self.names = {s.id: s.name for s in site.services}
+        self._incidents: dict[str, IncidentView] = {}  # each incident shows on several pages
 
     def _(self, message: str) -> str:
         return self.ui.gettext(message)
@@ -282,6 +283,11 @@ class Views:
                            total - len(affected), total)  # fmt: skip
 
     def incident(self, incident: Incident) -> IncidentView:
+        if incident.id not in self._incidents:
+            self._incidents[incident.id] = self._incident(incident)
+        return self._incidents[incident.id]
+
+    def _incident(self, incident: Incident) -> IncidentView:
         ui = self.ui
         ph = derive.phase(incident, self.now)
         start, end = derive.active_span(incident)
