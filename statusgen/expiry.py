@@ -71,7 +71,8 @@ def changes(site: Site, now: datetime) -> list[Change]:
         add(incident.started, f"{kind} {incident.id} begins")
         add(end, f"{kind} {incident.id} {'ends' if incident.is_maintenance else 'is resolved'}")
         for update in incident.updates:
-            add(update.at, f"{kind} {incident.id}: the update of {_utc(update.at)} is published")
+            if update.at > now:  # (most are past: skip formatting their reason)
+                add(update.at, f"{kind} {incident.id}: the update of {_utc(update.at)} is published")
         if derive.phase(incident, now) is Phase.OPEN:
             due = derive.next_update_due(incident, site)
             if due is not None and due >= now:
@@ -115,12 +116,21 @@ def _midnight(day, tz) -> datetime:
 
 
 def _bars_move(site: Site, now: datetime) -> bool:
-    """Whether some service's uptime bar shows a day that will shift position at midnight."""
-    today = now.astimezone(zone(site.timezone)).date()
-    for service in site.services:
-        for day in derive.uptime(site, service, now, UPTIME_DAYS).days:
-            if day.worst is not ComponentStatus.OPERATIONAL or (not day.counted and day.day < today):
-                return True
+    """Whether some service's uptime bar shows a day that will shift position at midnight: a day
+    with an incident or maintenance (time that has passed, with a status other than operational),
+    or a day before the service's `since` (no data). The same test as looking through
+    derive.uptime(…, UPTIME_DAYS) for such days, without computing every service's bar."""
+    tz = zone(site.timezone)
+    first = now.astimezone(tz).date() - timedelta(days=UPTIME_DAYS - 1)
+    window_start = _midnight(first, tz)
+    if any(s.since is not None and s.since > first for s in site.services):
+        return True
+    for incident in site.incidents:
+        if all(status is ComponentStatus.OPERATIONAL for _, status in incident.services):
+            continue
+        start, end = derive.active_span(incident)
+        if min(end or now, now) > max(start, window_start):
+            return True
     return False
 
 

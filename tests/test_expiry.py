@@ -22,9 +22,10 @@ import lxml.html
 import pytest
 
 from sitekit import SITE_YAML, build, incident, make_repo
-from statusgen import expiry
+from statusgen import derive, expiry
 from statusgen.build import load_site, render_site
 from statusgen.derive import Phase
+from statusgen.model import ComponentStatus
 from statusgen.theme import resolve_theme
 from statusgen.timeparse import zone
 
@@ -213,6 +214,26 @@ def test_updates_written_ahead_and_services_starting_later_count(tmp_path):
         datetime(2026, 11, 22, 8, tzinfo=timezone.utc),
         "incident a is resolved; incident a: the update of 2026-11-22T08:00:00Z is published",
     )
+
+
+def test_midnight_counts_exactly_when_an_uptime_bar_shows_something(tmp_path):
+    """The quick test in expiry agrees with the bars themselves (derive.uptime over 90 days)."""
+    quiet = SITE_YAML.replace("    group: Apps\n", "    group: Apps\n    since: 2027-01-10\n")
+    sites = [load_site(REPO / "content"), load_site(make_repo(tmp_path / "a", {"incidents/m.md": MAINTENANCE})),
+             load_site(make_repo(tmp_path / "b", {"incidents/old.md": OLD}, quiet))]  # fmt: skip
+    outcomes = set()
+    for site in sites:
+        tz = zone(site.timezone)
+        for n in range(0, 1000, 9):
+            now = datetime(2025, 1, 1, 7, tzinfo=timezone.utc) + timedelta(days=n, hours=n % 24)
+            today = now.astimezone(tz).date()
+            shown = any(
+                d.worst is not ComponentStatus.OPERATIONAL or (not d.counted and d.day < today)
+                for svc in site.services for d in derive.uptime(site, svc, now, expiry.UPTIME_DAYS).days
+            )  # fmt: skip
+            assert expiry._bars_move(site, now) is shown, (site.title, now)
+            outcomes.add(shown)
+    assert outcomes == {True, False}
 
 
 def test_phase_changes_list_what_a_page_passes_through(maint):
