@@ -130,7 +130,8 @@ def sites(tmp_path_factory) -> dict[str, Path]:
 
 @pytest.mark.parametrize("when", ["upcoming", "active", "completed"])
 def test_every_file_matches_the_schema(sites, validators, when):
-    assert sorted(str(p.relative_to(sites[when] / "api/v2")) for p in (sites[when] / "api/v2").rglob("*.json")) == sorted(ENDPOINTS)
+    root = sites[when] / "api/v2"
+    assert sorted(str(p.relative_to(root)) for p in root.rglob("*.json")) == sorted(ENDPOINTS)
     assert schema_errors(validators, sites[when]) == []
 
 
@@ -177,13 +178,15 @@ def test_status_indicator_and_component_statuses(sites):
     assert by_name["Public API"]["status"] == "operational"  # its incident is resolved
     assert load(sites["active"], "status.json")["status"] == summary["status"]
     assert load(sites["active"], "components.json")["components"] == summary["components"]
-    assert {c["name"]: c["status"] for c in load(sites["completed"], "components.json")["components"]}["Dashboard"] == "operational"
+    later = {c["name"]: c["status"] for c in load(sites["completed"], "components.json")["components"]}
+    assert later["Dashboard"] == "operational"
 
 
 def test_indicator_is_maintenance_when_only_maintenance_runs(tmp_path):
     content = make_repo(tmp_path, {"incidents/m.md": MAINTENANCE})
     assert render_to(content, tmp_path / "out", ACTIVE_NOW) == 0
-    assert load(tmp_path / "out", "status.json")["status"] == {"indicator": "maintenance", "description": "Service Under Maintenance"}
+    status = load(tmp_path / "out", "status.json")["status"]
+    assert status == {"indicator": "maintenance", "description": "Service Under Maintenance"}
     assert render_to(content, tmp_path / "out", COMPLETED_NOW) == 0
     assert load(tmp_path / "out", "status.json")["status"] == {"indicator": "none", "description": "All Systems Operational"}
 
@@ -249,8 +252,13 @@ def test_updates_are_newest_first_and_not_shown_before_their_time(sites):
     completed, in_progress, scheduled = m["incident_updates"]
     dashboard = [{"code": m["components"][0]["id"], "name": "Dashboard"}]
     assert [{k: a[k] for k in ("code", "name")} for a in in_progress["affected_components"]] == dashboard
-    assert (in_progress["affected_components"][0]["old_status"], in_progress["affected_components"][0]["new_status"]) == ("operational", "under_maintenance")
-    assert (completed["affected_components"][0]["old_status"], completed["affected_components"][0]["new_status"]) == ("under_maintenance", "operational")
+    def change(update):
+        (only,) = update["affected_components"]
+        return only["old_status"], only["new_status"]
+
+    assert change(scheduled) == ("operational", "operational")
+    assert change(in_progress) == ("operational", "under_maintenance")
+    assert change(completed) == ("under_maintenance", "operational")
     assert scheduled["body"] == "We will upgrade the Dashboard's database."
     assert all(u["incident_id"] == m["id"] for u in m["incident_updates"])
 
@@ -331,7 +339,9 @@ def test_ids_are_stable_across_builds_and_content_changes(sites, tmp_path):
     first = ids(sites["completed"])
     assert len(set(first.values())) == len(first)  # all distinct
     files = dict(FILES)
-    files["incidents/2026/another.md"] = incident("Another one", started="2026-11-10 10:00 +01:00", resolved="2026-11-10 11:00 +01:00")
+    files["incidents/2026/another.md"] = incident(
+        "Another one", started="2026-11-10 10:00 +01:00", resolved="2026-11-10 11:00 +01:00"
+    )
     content = make_repo(tmp_path, files)
     assert render_to(content, tmp_path / "out", COMPLETED_NOW) == 0
     second = ids(tmp_path / "out")
@@ -387,3 +397,16 @@ def test_end_to_end_statusgen_build_writes_the_api(sites, tmp_path):
     assert build(content, tmp_path / "built", ACTIVE_NOW) == 0
     for rel in ENDPOINTS:
         assert (tmp_path / "built/api/v2" / rel).read_bytes() == (sites["active"] / "api/v2" / rel).read_bytes(), rel
+
+
+def test_component_updated_at_is_the_last_status_change_by_then(sites):
+    def changed(when):
+        return {c["name"]: datetime.fromisoformat(c["updated_at"]) for c in load(sites[when], "components.json")["components"]}
+
+    active = changed("active")
+    assert active["Dashboard"] == datetime.fromisoformat("2026-12-01T02:00:00+01:00")  # the window opened
+    assert active["Webhooks"] == datetime.fromisoformat("2026-11-24T12:00:00+01:00")  # the open incident started
+    assert active["Public API"] == datetime.fromisoformat("2026-11-20T15:40:00+01:00")  # its incident was resolved
+    assert active["Apps"] == active["Dashboard"] and active["Platform"] == active["Webhooks"]
+    assert changed("upcoming")["Dashboard"] == datetime.fromisoformat("2025-01-01T00:00:00+01:00")  # never changed
+    assert changed("completed")["Dashboard"] == datetime.fromisoformat("2026-12-01T03:30:00+01:00")

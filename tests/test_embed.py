@@ -182,7 +182,9 @@ def test_end_to_end_statusgen_build_writes_the_widget(built, widget):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 def test_the_widget_is_accessible(built, browser, scheme):
-    with serve_directory(built) as base, open_page(browser, base + "embed/", color_scheme=scheme, width=360, height=240) as loaded:
+    with serve_directory(built) as base, open_page(
+        browser, base + "embed/", color_scheme=scheme, width=360, height=240
+    ) as loaded:
         assert loaded.problems() == []
         violations = run_axe(loaded.page)
         assert violations == [], format_violations(violations)
@@ -194,7 +196,8 @@ def test_framed_by_another_origin_it_loads_alone_and_links_out_of_the_frame(buil
     with serve_directory(built) as status_base:
         snippet = (f'<iframe src="{status_base}embed/" title="Service status" width="360" height="200" '
                    'style="border:0"></iframe>')
-        (host / "index.html").write_text(f"<!doctype html><html lang=en><link rel=icon href=\"data:,\"><title>Customer site</title>{snippet}", encoding="utf-8")
+        host_page = f'<!doctype html><html lang=en><link rel=icon href="data:,"><title>Customer site</title>{snippet}'
+        (host / "index.html").write_text(host_page, encoding="utf-8")
         with serve_directory(host) as host_base:
             assert host_base != status_base  # two origins
             context = browser.new_context()

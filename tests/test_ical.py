@@ -220,7 +220,8 @@ def test_dst_ambiguous_times_are_exact(tmp_path):
 @pytest.mark.parametrize("zone", ["America/New_York", "Asia/Kolkata", "UTC"])
 def test_other_site_zones(tmp_path, zone):
     site_yaml = SITE_YAML.replace("timezone: Europe/Berlin", f"timezone: {zone}")
-    content = make_repo(tmp_path, {"incidents/db.md": maintenance(start="2026-07-01 02:00 +01:00", end="2026-07-01 03:15 +01:00")}, site_yaml=site_yaml)
+    files = {"incidents/db.md": maintenance(start="2026-07-01 02:00 +01:00", end="2026-07-01 03:15 +01:00")}
+    content = make_repo(tmp_path, files, site_yaml=site_yaml)
     assert render_to(content, tmp_path / "out", "2026-06-01T00:00:00Z") == 0
     for path in cal_files(tmp_path / "out"):
         parse(path)
