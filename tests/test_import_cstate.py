@@ -5,18 +5,23 @@ free-form `*Stage* - text {{< track "time" >}}` updates mapped faithfully."""
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from statusgen.build import load_site
 from statusgen.cli import main
 from statusgen.importers import cstate
+from statusgen.importers.drafts import one_line
 from statusgen.importers.emit import render_files
 from statusgen.model import ComponentStatus, Impact, Stage
 
@@ -379,15 +384,15 @@ def test_unreadable_issue_exits_1_naming_the_file(tmp_path, capsys, name, text, 
     assert not (tmp_path / "content").exists()
 
 
-def test_missing_config_and_undecodable_files_exit_1(tmp_path):
+def test_missing_config_and_undecodable_files_exit_1(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = run(str(empty), "--content", str(tmp_path / "content"))
+    result = run_here(capsys, str(empty), "--content", str(tmp_path / "content"))
     assert result.returncode == 1
     assert f"statusgen import: error: {empty}: no cState config here" in result.stderr
     site = make_site(tmp_path, {})
     (site / "content" / "issues" / "latin1.md").write_bytes(b"---\ntitle: Caf\xe9\n---\n")
-    result = run(str(site), "--content", str(tmp_path / "content"))
+    result = run_here(capsys, str(site), "--content", str(tmp_path / "content"))
     assert result.returncode == 1
     assert re.search(r"latin1\.md: not UTF-8 text", result.stderr)
 
@@ -405,3 +410,24 @@ def test_toml_config_and_old_style_system_list(tmp_path):
     assert [(s.id, s.name, s.group) for s in site_model.services] == [
         ("gateway", "Gateway", None), ("media-proxy", "Media Proxy", None)]  # fmt: skip
     assert any("no content/issues/*.md" in p.message for p in conv.problems)
+
+
+# Front matter text YAML can carry (YAML refuses control characters even escaped by json.dumps' rules).
+YAML_TEXT = st.text(st.characters(blacklist_categories=("Cc", "Cs", "Cn")))
+
+
+@settings(max_examples=30, deadline=None)
+@given(title=YAML_TEXT, body=st.text(), affected=st.lists(YAML_TEXT, max_size=3))
+def test_any_title_body_and_affected_names_import_into_a_repo_that_loads(title, body, affected):
+    front = {"title": title, "date": "2026-05-01 12:00:00", "resolved": True, "severity": "down", "affected": affected}
+    issue = "---\n" + "\n".join(f"{k}: {json.dumps(v, ensure_ascii=False)}" for k, v in front.items()) + "\n---\n" + body
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        site = make_site(root, {})
+        (site / "content" / "issues" / "any.md").write_text(issue, encoding="utf-8")
+        conv = cstate.convert(cstate.read_site(site))
+        model, _ = load(conv, root)
+    incident = model.incidents[0]
+    assert incident.title == (one_line(title)[0] or "any")
+    assert incident.resolved is not None and incident.updates[-1].stage is Stage.RESOLVED
+    assert all(s.group in ("Core", "Other", None) for s in model.services)

@@ -9,16 +9,20 @@ import json
 import re
 import subprocess
 import sys
+import tempfile
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sitekit import build
 
 from statusgen.build import load_site
 from statusgen.cli import main
 from statusgen.importers import statuspage
+from statusgen.importers.drafts import clean_text, one_line
 from statusgen.importers.emit import render_files
 from statusgen.model import ComponentStatus, Impact, Kind, Stage
 
@@ -50,11 +54,16 @@ def tree(root: Path) -> dict[str, tuple[str, int]]:
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory) -> Path:
+def imported_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess]:
     content = tmp_path_factory.mktemp("sp") / "content"
     result = run(str(EXPORT), "--content", str(content))
     assert result.returncode == 0, result.stderr
-    return content
+    return content, result
+
+
+@pytest.fixture
+def imported(imported_run) -> Path:
+    return imported_run[0]
 
 
 def export_incidents() -> dict[str, dict]:
@@ -138,10 +147,8 @@ def test_import_writes_site_and_one_file_per_incident(imported):
     assert "# Statuspage component zr8g7f6d5s4a" in (imported / "site.yaml").read_text(encoding="utf-8")
 
 
-def test_summary_lists_what_was_imported_and_what_was_not(tmp_path):
-    result = run(str(EXPORT), "--content", str(tmp_path / "c"))
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
+def test_summary_lists_what_was_imported_and_what_was_not(imported_run):
+    out = imported_run[1].stdout
     assert "10 services in 4 groups, 7 incidents, 2 maintenance, 26 updates, 1 postmortems" in out
     assert "10 files created, 0 overwritten, 0 unchanged" in out
     unmapped = out.split("Could not be carried over as they were")[1]
@@ -294,7 +301,7 @@ def test_incidents_carry_updates_statuses_times_and_postmortems(imported):
     d = by_title["Load balancer health checks flapping"]
     assert d.resolved is None and d.updates[-1].stage is Stage.MONITORING
     assert d.updates[-1].next_update.due == datetime(2026, 11, 21, 16, 50, 31, tzinfo=est)
-    assert "Next&nbsp;update when we know more." in d.updates[-1].body  # unreadable promise kept as text
+    assert "Next\u00a0update when we know more." in d.updates[-1].body  # unreadable promise kept as text
 
     e = by_title["DNS resolution failures for *.tidewater.example"]
     assert [u.stage for u in e.updates] == [
@@ -462,6 +469,15 @@ def test_unicode_titles_and_names_slug_and_quote_safely(tmp_path):
     assert yaml.safe_load((content / "site.yaml").read_text(encoding="utf-8"))["services"][2]["name"] == "yes"
 
 
+def test_names_that_are_yaml_keywords_stay_text(tmp_path):
+    comps = {"components": [{"id": "c1", "name": "NULL", "status": "operational", "position": 1},
+                            {"id": "c2", "name": "No", "status": "operational", "position": 2}]}  # fmt: skip
+    inc = one_incident(name="null", components=[{"id": "c1"}, {"id": "c2"}])
+    site, _ = load(convert(comps, {"incidents": [inc]}), tmp_path)
+    assert [(s.id, s.name) for s in site.services] == [("null", "NULL"), ("no", "No")]
+    assert site.incidents[0].title == "null" and site.incidents[0].service_ids == ("no", "null")
+
+
 def test_groups_by_group_id_and_clashing_names(tmp_path):
     comps = {"components": [
         {"id": "g2", "name": "Asia", "status": "operational", "position": 2, "group": True},
@@ -553,10 +569,33 @@ def test_promises_that_cannot_be_read_stay_text(tmp_path):
     site, _ = load(convert(COMPONENTS, {"incidents": [one_incident(incident_updates=updates)]}), tmp_path)
     first, second, _ = site.incidents[0].updates
     assert first.next_update.due == datetime(2026, 2, 1, 10, 30, tzinfo=timezone(timedelta(hours=-5)))
-    assert first.body.endswith("Next&nbsp;update by 11:00.")  # a second promise would be an error
-    assert second.next_update is None and second.body.endswith("next&nbsp;update soon")
+    assert first.body.endswith("Next\u00a0update by 11:00.")  # a second promise would be an error
+    assert second.next_update is None and second.body.endswith("next\u00a0update soon")
 
 
 def test_output_is_byte_identical_whatever_the_order_of_the_files():
     docs = [(p.name, json.loads(p.read_text(encoding="utf-8"))) for p in sorted(EXPORT.glob("*.json"))]
     assert render_files(statuspage.convert(docs)) == render_files(statuspage.convert(docs[::-1]))
+
+
+# ---------------------------------------------------------------- any text from the source is safe
+
+
+@settings(max_examples=40, deadline=None)
+@given(title=st.text(), body=st.text(), name=st.text())
+def test_any_title_body_and_name_import_into_a_repo_that_loads(title, body, name):
+    """Whatever text an export carries, the files load, and the update stays one update."""
+    comps = {"components": [{"id": "c1", "name": name, "status": "operational", "position": 1}]}
+    updates = [
+        {"status": "investigating", "body": body, "display_at": "2026-02-01T10:00:00-05:00"},
+        {"status": "resolved", "body": "Fixed.", "display_at": "2026-02-01T11:00:00-05:00"},
+    ]
+    conv = convert(comps, {"incidents": [one_incident(name=title, incident_updates=updates, components=[{"id": "c1"}])]})
+    with tempfile.TemporaryDirectory() as scratch:
+        site, _ = load(conv, Path(scratch))
+    incident = site.incidents[0]
+    assert incident.title == (one_line(title)[0] or "Untitled incident")
+    assert site.services[0].name == (one_line(name)[0] or "c1")
+    assert [u.stage for u in incident.updates] == [Stage.INVESTIGATING, Stage.RESOLVED]
+    assert words(incident.updates[0].body) == words(clean_text(body))
+    assert incident.sections == ()

@@ -85,7 +85,7 @@ def _run(label: str, convert: Callable[[], Conversion], args: argparse.Namespace
         return 1
     files = render_files(conversion)
     planned = plan(args.content, files, args.force)
-    problems = validate_result(args.content, planned)
+    problems = validate_result(args.content, planned) if planned.writes else ()  # nothing to write, nothing to break
     if problems:
         for d in problems:
             print(d.format(), file=sys.stderr)

@@ -204,10 +204,10 @@ class _Systems:
         systems = []
         for n, s in enumerate(_get(params, "systems") or []):
             s = {"name": s} if isinstance(s, str) else s
-            if not isinstance(s, dict) or not _get(s, "name"):
+            name = one_line(str(_get(s, "name") or ""))[0] if isinstance(s, dict) else ""
+            if not name:
                 problems.append(Problem(source, f"system #{n + 1} has no name; skipped"))
                 continue
-            name = one_line(str(_get(s, "name")))[0]
             category = _get(s, "category")
             category = str(category) if category is not None else None
             if category is not None and category not in rank:

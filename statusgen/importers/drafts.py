@@ -182,6 +182,10 @@ def parse_time(value: object, default_zone: str) -> datetime:
 def _parse_text(text: str) -> datetime:
     if not text:
         raise ValueError("empty time")
+    try:  # the common case: what the Statuspage API writes
+        return datetime.fromisoformat(text.replace("z", "Z"))
+    except ValueError:
+        pass
     candidate = text
     if m := _GO_DEFAULT.match(text):
         candidate = f"{m[1]}{m[2]}"

@@ -5,7 +5,8 @@ writes byte-identical files. Text from the source is untrusted and may contain t
 something in our format; those are defused here:
 - a level-2 heading in an update would start a new update or section: it becomes level 3;
 - a 'Next update …' line is a machine-read promise: one that cannot be read, or a second one in
-  the same update, has its space replaced by &nbsp; so it stays text.
+  the same update, gets a no-break space (U+00A0) between the words, so it reads the same
+  everywhere (HTML, feeds, the API's verbatim bodies) but is not taken for a promise.
 """
 
 from __future__ import annotations
@@ -25,11 +26,18 @@ from statusgen.timeparse import NEXT_UPDATE_LINE, TimeSyntaxError, parse_next_up
 File = tuple[str, str]  # (path relative to the content dir, text)
 
 
+_PLAIN = re.compile(r"[A-Za-z][A-Za-z0-9 ._()&/+-]*[A-Za-z0-9.)]")  # surely a plain string…
+_KEYWORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n"}  # …unless YAML 1.1 reads it as one of these
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def yaml_text(text: str) -> str:
     """A YAML scalar that reads back as exactly this text: plain when safe, else double-quoted."""
+    if _PLAIN.fullmatch(text) and text.lower() not in _KEYWORDS:
+        return text
     if text and text == text.strip() and "\n" not in text and not text[0] in "-?:,[]{}#&*!|>'\"%@`":
         try:
-            if yaml.safe_load(text) == text and ": " not in text and " #" not in text:
+            if yaml.load(text, Loader=_Loader) == text and ": " not in text and " #" not in text:
                 return text
         except yaml.YAMLError:
             pass
@@ -44,9 +52,14 @@ def _parser() -> MarkdownIt:
     return MarkdownIt("commonmark")
 
 
+_MAYBE_LEVEL2 = re.compile(r"^ {0,3}(?:##(?:[ \t]|$)|-+[ \t]*$)", re.M)
+
+
 def demote_level2(text: str) -> str:
     """No level-2 heading at the top level, so imported text can never end an update or start a
     section: '## x' becomes '### x'; a '---' under a paragraph becomes a rule after it."""
+    if not _MAYBE_LEVEL2.search(text):  # parsing is the slow part; most updates are plain paragraphs
+        return text
     lines = text.split("\n")
     changes: list[tuple[int, int, str]] = []
     for i, token in enumerate(_parser().parse(text)):
@@ -77,7 +90,7 @@ def defuse_promises(body: str, at: datetime, tz_name: str) -> str:
         if valid and not kept:
             kept = True
             continue
-        lines[n] = re.sub(r"(?i)(next) (update)", r"\1&nbsp;\2", line, count=1)
+        lines[n] = re.sub(r"(?i)(next) (update)", "\\1\u00a0\\2", line, count=1)
     return "\n".join(lines)
 
 
@@ -93,7 +106,7 @@ def site_yaml(site: SiteDraft) -> str:
         out.append(f"language: {site.language}")
     out.append("services:")
     for s in site.services:
-        out.append(f"  - id: {s.id}  # {s.origin}")
+        out.append(f"  - id: {yaml_text(s.id)}  # {s.origin}")
         out.append(f"    name: {yaml_text(s.name)}")
         if s.group:
             out.append(f"    group: {yaml_text(s.group)}")

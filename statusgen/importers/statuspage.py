@@ -293,7 +293,8 @@ class _Services:
         result = []
         for cid, group in self.order:
             c, source = self.comps[cid]
-            name, cut = one_line(c.get("name") or cid)
+            name, cut = one_line(c.get("name") or "")
+            name = name or cid
             description, dcut = one_line(c.get("description") or "")
             if cut or dcut:
                 self.problems.append(Problem(source, f"component '{name}': name or description cut to 300 characters"))
