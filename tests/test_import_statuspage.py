@@ -145,6 +145,7 @@ def test_import_writes_site_and_one_file_per_incident(imported):
     assert site.service("api").description == "REST API at api.tidewater.example and the `tw` command line tool"
     assert str(site.service("zurich-datacenter").since) == "2024-09-01"
     assert "# Statuspage component zr8g7f6d5s4a" in (imported / "site.yaml").read_text(encoding="utf-8")
+    assert {oct(p.stat().st_mode & 0o777) for p in imported.rglob("*.md")} == {"0o644"}  # readable by the build
 
 
 def test_summary_lists_what_was_imported_and_what_was_not(imported_run):

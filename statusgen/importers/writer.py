@@ -99,6 +99,7 @@ def _write(root: Path, rel: str, text: str) -> None:
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(text.encode("utf-8"))
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; content is meant to be read by builds and servers
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
