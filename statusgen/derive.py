@@ -79,8 +79,10 @@ def active_incidents(site: Site, now: datetime) -> list[Incident]:
 
 
 def open_incidents(site: Site, now: datetime) -> list[Incident]:
-    """Incidents not resolved at now, newest first (as site.incidents is)."""
-    return [i for i in site.incidents if not i.is_maintenance and phase(i, now) is Phase.OPEN]
+    """Incidents begun and not resolved at now, newest first (as site.incidents is).
+
+    An incident dated after now is not open yet: a static build must not announce it early."""
+    return [i for i in site.incidents if not i.is_maintenance and i.started <= now and phase(i, now) is Phase.OPEN]
 
 
 def maintenance_in(site: Site, now: datetime, wanted: Phase) -> list[Incident]:

@@ -70,6 +70,8 @@ def test_worst_status_wins_among_overlapping_incidents(tmp_path):
 def test_incident_not_yet_started_changes_nothing(tmp_path):
     site = site_with(tmp_path, {"incidents/a.md": incident(resolved=None)})
     assert derive.service_statuses(site, at("2026-11-20 14:00"))["api"] is OPERATIONAL
+    assert derive.open_incidents(site, at("2026-11-20 14:00")) == []
+    assert derive.indicator(site, at("2026-11-20 14:00")) is Indicator.NONE
 
 
 @pytest.mark.parametrize(
