@@ -1,0 +1,58 @@
+"""Accessibility: axe-core finds no violation (WCAG 2.1 A/AA and best practices) on any page type,
+in light and dark mode; status never depends on colour alone."""
+
+from __future__ import annotations
+
+import pytest
+
+from sitebuilds import MAINTENANCE_NOW, example, page_types, quiet
+from tests.support.axe import format_violations, run_axe
+from tests.support.browser import open_page
+from tests.support.server import serve_directory
+
+SCHEMES = ("light", "dark")
+
+
+@pytest.fixture(scope="module")
+def served():
+    """The example (open incident), the quiet site and the example during maintenance in Chinese."""
+    with serve_directory(example()) as ex, serve_directory(quiet()) as calm, \
+            serve_directory(example("zh", MAINTENANCE_NOW)) as during:  # fmt: skip
+        yield {"example": ex, "quiet": calm, "during": during}
+
+
+def cases() -> list[tuple[str, str, str]]:
+    types = page_types(example())
+    found = [("example", name, rel) for name, rel in types.items()]
+    found += [("quiet", "front", "index.html"), ("during", "front", "index.html"),
+              ("during", "maintenance", types["maintenance"])]  # fmt: skip
+    return found
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_no_axe_violations(browser, served, scheme):
+    failures = []
+    for site, name, rel in cases():
+        with open_page(browser, served[site] + rel, color_scheme=scheme, timezone_id="Europe/Berlin") as loaded:
+            violations = run_axe(loaded.page)
+            if violations:
+                failures.append(f"--- {site} {name} ({scheme})\n{format_violations(violations)}")
+    assert failures == [], "\n".join(failures)
+
+
+def test_status_is_told_by_text_and_icon_not_colour(browser, served):
+    """Every coloured status mark comes with words, and every status icon is hidden from screen readers
+    (the words say it)."""
+    with open_page(browser, served["example"]) as loaded:
+        page = loaded.page
+        statuses = page.locator(".status, .phase")
+        assert statuses.count() > 20
+        for text in statuses.all_inner_texts():
+            assert text.strip(), "a status without words"
+        icons = page.locator("svg.icon")
+        assert icons.count() == page.locator("svg.icon[aria-hidden='true']").count() > 20
+        # the overall status is the page's first heading, in words
+        assert page.get_by_role("heading", level=1).inner_text().strip() == "Minor service disruption"
+        # each uptime bar is an image with a text alternative
+        bars = page.get_by_role("img", name="uptime in the last 90 days")
+        assert bars.count() == 8
