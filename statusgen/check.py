@@ -13,10 +13,8 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Callable, Iterable, Iterator
 
-from statusgen import derive
-from statusgen.errors import ContentError, Diagnostic, did_you_mean
+from statusgen.errors import Diagnostic, did_you_mean
 from statusgen.load import RawRepo, SourceFile
-from statusgen.markdown import plain_text
 from statusgen.model import Impact, Incident, Reporter, Site, Stage, Update
 from statusgen.timeparse import NEXT_UPDATE_LINE, TimeSyntaxError, format_duration, parse_duration, zone
 from statusgen.yamlnodes import Mapping, Node, Scalar, Sequence
@@ -285,6 +283,13 @@ class Context:
     incident: Incident
     file: SourceFile | None
     now: datetime
+    memo: dict = field(default_factory=dict, compare=False)  # texts of updates, computed once
+
+    def text(self, update: Update, code: bool = True) -> str:
+        key = (update.line, code)
+        if key not in self.memo:
+            self.memo[key] = update_text(update.body, code)
+        return self.memo[key]
 
     def line_of(self, key: str) -> int:
         """The front matter line of key (the file's first line when absent)."""
@@ -377,22 +382,48 @@ def _first_update(ctx: Context, cfg: RuleConfig) -> Yield:
 
 
 _NUMBERS = re.compile(r"\d+(?:[.,:]\d+)*")
+_FENCE = re.compile(r"^ {0,3}(```|~~~).*?(?:^ {0,3}\1[^\n]*$|\Z)", re.MULTILINE | re.DOTALL)
+_CODE_SPAN = re.compile(r"`+[^`\n]*`+")
+_LINK = re.compile(r"!?\[([^\]\n]*)\]\([^)\n]*\)")
+_EMPHASIS = re.compile(r"(?<!\w)[*_]|[*_](?!\w)|<(https?://[^>\s]+)>")
+_LINE_MARK = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+|\d{1,3}[.)]\s+)", re.MULTILINE)
 
 
-def _comparable(body: str) -> str:
-    """An update's words without its next-update line, times and numbers, case or spacing."""
-    text = _NUMBERS.sub("0", update_text(body).lower())
+def update_text(body: str, code: bool = True) -> str:
+    """An update's words for the heuristics below: Markdown marks, link targets and the next-update
+    line removed; code kept as text, or dropped with code=False. A cheap approximation of
+    markdown.plain_text, which would parse every update again (most of check's time at 10,000
+    incidents). Context.text keeps the result for the incident's rules."""
+    text = "\n".join(ln for ln in body.split("\n") if not NEXT_UPDATE_LINE.match(ln))
+    if "`" in text or "~~~" in text:
+        text = _FENCE.sub(lambda m: m.group(0).split("\n", 1)[-1].rsplit("\n", 1)[0] if code else " ", text)
+        text = _CODE_SPAN.sub(lambda m: m.group(0).strip("`") if code else " ", text)
+    if "](" in text:
+        text = _LINK.sub(r"\1", text)
+    text = _LINE_MARK.sub("", text)
+    if "*" in text or "_" in text or "<" in text:
+        text = _EMPHASIS.sub(lambda m: m.group(1) or "", text.replace("**", "").replace("__", ""))
+    return " ".join(text.split())
+
+
+def _comparable(text: str) -> str:
+    """An update's words without times and numbers, case or spacing."""
+    text = _NUMBERS.sub("0", text.lower())
     return " ".join(re.findall(r"\w+", text))
 
 
 def _copy_paste(ctx: Context, cfg: RuleConfig) -> Yield:
-    texts = [(u, _comparable(u.body)) for u in ctx.incident.updates]
+    texts = [(u, _comparable(ctx.text(u)).split()) for u in ctx.incident.updates]  # compared word by word
     threshold = cfg["similarity"]
     for n, (u, text) in enumerate(texts):
+        if not text:
+            continue
+        m = difflib.SequenceMatcher(None, autojunk=False)
+        m.set_seq2(text)  # analysed once, compared with each earlier update
         for earlier, other in texts[:n]:
-            if not text or not other:
+            if not other:
                 continue
-            m = difflib.SequenceMatcher(None, other, text, autojunk=False)
+            m.set_seq1(other)
             if m.real_quick_ratio() >= threshold and m.quick_ratio() >= threshold and m.ratio() >= threshold:
                 yield (u.line, f"this update repeats the one at {ctx.time(earlier.at)} "
                        f"({round(m.ratio() * 100)}% the same, ignoring times and numbers)",
@@ -414,39 +445,38 @@ apologies sorry inconvenience any caused cause may might some users customers af
 impacting impacted experiencing ongoing there high top priority urgently urgency immediately please
 stay tuned bear with keep posted informed regarding about all hands in progress next following
 """.split())
-_LATIN = re.compile(r"[A-Za-z\u00c0-\u024f]")
+_NON_LATIN = re.compile(r"[^\W\d_A-Za-z\u00c0-\u024f]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
 def mostly_latin(text: str) -> bool:
-    letters = _LETTER.findall(text)
-    return bool(letters) and sum(bool(_LATIN.match(c)) for c in letters) / len(letters) >= 0.8
+    """At least 80% of the letters are Latin (ASCII or accented)."""
+    letters = len(_LETTER.findall(text))
+    if not letters:
+        return False
+    if text.isascii():
+        return True
+    return len(_NON_LATIN.findall(text)) <= 0.2 * letters
 
 
-def update_text(body: str) -> str:
-    """An update's readable text without its next-update line."""
-    return " ".join(ln for ln in plain_text(body).split("\n") if not NEXT_UPDATE_LINE.match(ln)).strip()
-
-
-def says_nothing(body: str) -> bool:
+def says_nothing(text: str) -> bool:
     """True when every word of an update is filler ("We are investigating the issue."), in English.
 
     Other languages never match (their words are not in the list), and text mostly in other
     scripts is skipped outright: a missed warning is better than a false one. Any digit counts as
     content (a time, a share, an error code)."""
-    text = update_text(body)
-    if not mostly_latin(text) or re.search(r"\d", text):
+    if re.search(r"\d", text):
         return False
     words = re.findall(r"[a-z']+", text.lower().replace("’", "'"))
-    return all(w in FILLER_WORDS for w in words)
+    return bool(words) and all(w in FILLER_WORDS for w in words) and mostly_latin(text)
 
 
 def _empty_words(ctx: Context, cfg: RuleConfig) -> Yield:
     for u in ctx.incident.updates:
-        if not update_text(u.body):
+        if not ctx.text(u):
             yield (u.line, "this update has no text" + (" besides its next-update line" if u.body.strip() else ""),
                    "say what readers notice and what you are doing about it")
-        elif says_nothing(u.body):
+        elif says_nothing(ctx.text(u)):
             yield (u.line, "this update only says that you are on it: nothing about what readers notice or "
                    "what has been done",
                    "say which service and symptom (since when, for whom) and what you did or will do next; "
@@ -527,7 +557,7 @@ _CLOCK_OR_SPAN = re.compile(
 def _resolution_summary(ctx: Context, cfg: RuleConfig) -> Yield:
     closing = Stage.COMPLETED if ctx.incident.is_maintenance else Stage.RESOLVED
     for u in ctx.incident.updates:
-        if u.stage is closing and not _CLOCK_OR_SPAN.search(plain_text(u.body)):
+        if u.stage is closing and not _CLOCK_OR_SPAN.search(ctx.text(u)):
             yield (u.line, f"the {closing.label} update does not say when the impact began and ended",
                    "give the impact window with times and zone, e.g. 'Between 14:05 and 15:32 CET, about 30% of "
                    "API requests failed', and whether anyone needs to act")  # fmt: skip
@@ -571,7 +601,7 @@ def _tone(ctx: Context, cfg: RuleConfig) -> Yield:
     if "!" in ctx.incident.title or "！" in ctx.incident.title:
         yield ctx.line_of("title"), "the title has an exclamation mark", hint
     for u in ctx.incident.updates:
-        text = re.sub(r"`[^`]*`|https?://\S+", "", plain_text(u.body))
+        text = re.sub(r"https?://\S+", "", ctx.text(u, code=False))
         if "!" in text or "！" in text:
             yield u.line, "this update has an exclamation mark", hint
         elif _SHOUT.search(text):
