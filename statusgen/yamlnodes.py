@@ -16,6 +16,10 @@ _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_NODES = 20_000
 MAX_DEPTH = 32
+# libyaml's composer recurses in C once per level: ~40,000 levels crash the process (SIGSEGV) and
+# ~10,000 take seconds. Text longer than this can nest that deep, so its depth is first measured on
+# the event stream, which stops at the first level too many.
+_SCAN_DEPTH_ABOVE = 1024
 
 
 class YamlError(ValueError):
@@ -56,6 +60,8 @@ Node = Scalar | Mapping | Sequence
 def parse_yaml(text: str, first_line: int = 1) -> Node | None:
     """Parse one YAML document; lines in nodes and errors are offset so line 1 is first_line."""
     try:
+        if len(text) > _SCAN_DEPTH_ABOVE:
+            _check_depth(text, first_line)
         root = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -74,6 +80,18 @@ def parse_yaml(text: str, first_line: int = 1) -> Node | None:
         return None
     budget = [MAX_NODES]
     return _convert(root, first_line, 0, budget)
+
+
+def _check_depth(text: str, first_line: int) -> None:
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+            depth += 1
+            if depth > MAX_DEPTH + 1:  # _convert allows collections at depth 0..MAX_DEPTH
+                line = event.start_mark.line + first_line
+                raise YamlError(f"YAML is nested deeper than {MAX_DEPTH} levels", line, "flatten the structure")
+        elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+            depth -= 1
 
 
 def _convert(node: yaml.Node, offset: int, depth: int, budget: list[int]) -> Node:
