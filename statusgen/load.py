@@ -13,7 +13,13 @@ from pathlib import Path
 from statusgen.errors import ContentError, Diagnostic
 from statusgen.yamlnodes import Mapping, Node, YamlError, parse_yaml
 
-MAX_FILE_BYTES = 2 * 1024 * 1024  # a status update is text; anything bigger is a mistake or abuse
+# Bounds on one content file, so that a hostile pull request cannot stall a build. Real incident files
+# are a few KiB and under 100 lines. Markdown costs ~0.1 ms a line and, for some punctuation, up to
+# ~10 µs a byte; and every '[' may open a link whose end is searched for, which grows quadratically
+# when thousands stay open (60,000 '![' took minutes). Within these bounds a file takes seconds at worst.
+MAX_FILE_BYTES = 256 * 1024
+MAX_LINES = 10_000
+MAX_OPEN_BRACKETS = 2_000
 
 
 @dataclass(frozen=True)
@@ -126,7 +132,21 @@ def read_text(root: Path, path: Path, problems: list[Diagnostic]) -> str | None:
         line = text[: text.index("\x00")].count("\n") + 1
         problems.append(Diagnostic(rel, line, "file contains a NUL byte", "remove it; content files are plain text"))
         return None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    lines = text.count("\n") + 1
+    if lines > MAX_LINES:
+        problems.append(Diagnostic(rel, MAX_LINES + 1, f"file has {lines:,} lines; the limit is {MAX_LINES:,}",
+                                   "split it into several files"))  # fmt: skip
+        return None
+    if text.count("[") > MAX_OPEN_BRACKETS:
+        at = -1
+        for _ in range(MAX_OPEN_BRACKETS + 1):
+            at = text.index("[", at + 1)
+        problems.append(Diagnostic(rel, text.count("\n", 0, at) + 1,
+                                   f"file has {text.count('['):,} '[' characters; the limit is {MAX_OPEN_BRACKETS:,}",
+                                   "each '[' may start a Markdown link, which is slow to look for: remove most"))  # fmt: skip
+        return None
+    return text
 
 
 def read_source(root: Path, path: Path, problems: list[Diagnostic]) -> SourceFile | None:
