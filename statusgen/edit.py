@@ -436,11 +436,18 @@ def create_new(path: Path, data: bytes) -> None:
     """Write a new file atomically; never replace an existing one (even one created a moment ago)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = _temp_beside(path, data)
+    exists = EditError(f"{path} already exists; not overwriting it",
+                       "to add to that incident use `statusgen update`; for a new one choose another title")  # fmt: skip
     try:
         os.chmod(tmp, 0o644)
         os.link(tmp, path)  # fails if path exists: no check-then-write race
     except FileExistsError:
-        raise EditError(f"{path} already exists; not overwriting it",
-                        "to add to that incident use `statusgen update`; for a new one choose another title") from None  # fmt: skip
+        raise exists from None
+    except OSError:  # no hard links on this file system: exclusive create, then write
+        try:
+            with open(path, "xb") as f:
+                f.write(data)
+        except FileExistsError:
+            raise exists from None
     finally:
         os.unlink(tmp)

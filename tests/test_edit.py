@@ -10,7 +10,7 @@ import pty
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -371,3 +371,56 @@ def test_write_atomic_refuses_when_the_file_changed_meanwhile(tmp_path):
     write_atomic(path, b"new", expected=b"original")
     assert path.read_bytes() == b"new" and (path.stat().st_mode & 0o777) == 0o600
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.md"]
+
+
+# ---------------------------------------------------------------- the invariant, on many generated files
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def incident_files(draw):
+    """Incident files as people write them: either line ending, comments, odd spacing, any order."""
+    nl = draw(st.sampled_from(["\n", "\r\n"]))
+    minutes = draw(st.lists(st.integers(0, 600), min_size=0, max_size=5, unique=True))
+    newest_first = draw(st.booleans())
+    sep = draw(st.sampled_from(["—", "-", "·", "|"]))
+    front = ["---", "title:   'Slow API'   # comment", "impact: minor", "services: [api]",
+             "started: 2026-11-22 00:00 +01:00", "# a comment line", "---"]  # fmt: skip
+    lines = list(front) + draw(st.sampled_from([[], [""], ["Summary text.  ", ""]]))
+    for m in sorted(minutes, reverse=newest_first):
+        lines += [f"## 2026-11-22 {m // 60:02d}:{m % 60:02d} +01:00 {sep} Update",
+                  draw(st.sampled_from(["Text.", "Text with trailing spaces.   ", "- a list\n- b"])), ""]  # fmt: skip
+    if draw(st.booleans()):
+        lines += ["## Postmortem", "Free text.", ""]
+    text = "\n".join(lines) + "\n"
+    if draw(st.booleans()):
+        text = text.rstrip("\n")  # no newline at the end
+    return text.replace("\n", nl), minutes
+
+
+@settings(max_examples=150, deadline=None)
+@given(incident_files(), st.integers(0, 700))
+def test_add_update_only_adds_lines_and_keeps_the_order(case, minute):
+    text, minutes = case
+    if minute in minutes:
+        minute += 1 if minute + 1 not in minutes else 0
+    if minute in minutes:
+        return
+    when = datetime.fromisoformat("2026-11-22T00:00:00+01:00") + timedelta(minutes=minute)
+    result, line = add_update(text, when, Stage.UPDATE, "New text.", ZONE)
+    nl = "\r\n" if "\r\n" in text else "\n"
+    new_lines = result.split(nl)
+    assert new_lines[line - 1].startswith(f"## 2026-11-22 {minute // 60:02d}:{minute % 60:02d} +01:00 ")
+    # removing the inserted heading, its text and blank lines gives back the original, byte for byte
+    old_lines = text.split(nl)
+    rest = new_lines[: line - 1] + new_lines[line + 1 :]
+    assert [ln for ln in rest if ln] == [ln for ln in old_lines if ln]
+    assert all(not ln.endswith("\r") for ln in new_lines)  # no mixed line endings
+    # the update times stay in the file's order
+    times = [ln[3:19] for ln in new_lines if ln.startswith("## 2026")]
+    if len(minutes) >= 2:
+        newest_first = times.index(min(times)) > times.index(max(times))
+        assert times == sorted(times, reverse=newest_first)
+    assert "Postmortem" not in "".join(new_lines[:line]) or not any(ln.startswith("## Postmortem") for ln in old_lines)
