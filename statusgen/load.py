@@ -94,7 +94,12 @@ def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Dia
 
 def _check_inside(root: Path, path: Path, problems: list[Diagnostic]) -> bool:
     rel = path.relative_to(root).as_posix()
-    if path.is_symlink() and not path.resolve().is_relative_to(root.resolve()):
+    try:  # the file itself, or a folder on its way (even content/incidents), may be a link
+        inside = path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop
+        problems.append(Diagnostic(rel, 0, "symbolic link loops back on itself", "remove the link"))
+        return False
+    if not inside:
         problems.append(
             Diagnostic(rel, 0, "symbolic link points outside the content folder", "copy the file in instead of linking")
         )
