@@ -324,8 +324,8 @@ def _overdue(ctx: Context, cfg: RuleConfig) -> Yield:
     if i.started > now or (i.resolved is not None and i.resolved <= now):
         return
     last = i.last_update
-    if i.is_maintenance:  # maintenance is held only to explicit promises
-        if last is None or last.next_update is None or last.at > now:
+    if i.is_maintenance:  # maintenance is held only to explicit promises, until its window is over
+        if last is None or last.next_update is None or last.at > now or (i.window and i.window.end <= now):
             return
         due, why = last.next_update.due, f"the last update ({ctx.time(last.at, now)}) promised the next by "
     elif last is None:

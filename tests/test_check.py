@@ -276,6 +276,18 @@ The Dashboard will be read-only for up to 15 minutes between 02:00 and 04:00 CET
 """
 
 
+def test_maintenance_is_held_to_its_explicit_promise_while_it_runs(tmp_path):
+    running = MAINTENANCE.replace("## 2026-11-14", "## 2026-11-21 02:00 +01:00 — In progress\nThe switch-over has "
+                                  "started.\n\nNext update by 02:30.\n\n## 2026-11-14")  # fmt: skip
+    [f] = fired(check(tmp_path, {"incidents/2026/db.md": running}, now="2026-11-21T02:45:00+01:00")[0],
+                "update-overdue")  # fmt: skip
+    assert f["line"] == 8 and "overdue by 15 min" in f["message"] and "statusgen update db in_progress" in f["hint"]
+    # the Scheduled update promised nothing: no overdue while the window runs, nor once it is over
+    assert fired(check(tmp_path, {"incidents/2026/db.md": MAINTENANCE}, now="2026-11-21T02:45:00+01:00")[0],
+                 "update-overdue") == []  # fmt: skip
+    assert fired(check(tmp_path, {"incidents/2026/db.md": running})[0], "update-overdue") == []
+
+
 def test_maintenance_over_without_a_completed_update(tmp_path):
     [f] = fired(check(tmp_path, {"incidents/2026/db.md": MAINTENANCE})[0], "resolution")
     assert f["line"] == 5 and "window ended at 2026-11-21 04:00 CET but no Completed update" in f["message"]
