@@ -85,7 +85,12 @@ def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Dia
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
         for name in sorted(filenames):
             if name.endswith(".md") and not name.startswith("."):
-                found.append(Path(dirpath) / name)
+                rel = (Path(dirpath) / name).relative_to(root).as_posix()
+                shown = os.fsencode(rel).decode("utf-8", "replace")
+                if shown != rel:  # undecodable bytes in the name, which can be neither a URL nor printed
+                    problems.append(Diagnostic(shown, 0, "file name is not UTF-8", "rename it: a-z, 0-9 and '-'"))
+                else:
+                    found.append(Path(dirpath) / name)
         for d in dirnames:
             if (Path(dirpath) / d).is_symlink():
                 _check_inside(root, Path(dirpath) / d, problems)
