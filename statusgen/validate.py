@@ -47,7 +47,7 @@ from statusgen.timeparse import (
 )
 from statusgen.yamlnodes import Mapping, Node, Scalar, Sequence
 
-ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
+ID_RE = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?\Z")  # \Z: "$" would accept a trailing newline
 SITE_KEYS = {
     "title", "base_url", "timezone", "language", "update_interval", "contact", "description", "theme",
     "services", "uptime", "checks",
