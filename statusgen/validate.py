@@ -7,6 +7,7 @@ format expects; every problem becomes a Diagnostic with the file, the line and a
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import PurePosixPath
@@ -72,6 +73,8 @@ STAGE_ALIASES = {
 }  # fmt: skip
 
 T = TypeVar("T")
+# Controls (but tab and newline) and the bidi embeddings, overrides and isolates.
+_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 class Reader:
@@ -109,6 +112,11 @@ class Reader:
             return None
         if one_line and "\n" in value:
             self.error(node.line, f"'{key}' must be one line")
+            return None
+        if hidden := _HIDDEN.search(value):  # could reverse the status words shown next to it, or drive a terminal
+            char = hidden.group()
+            self.error(node.line, f"'{key}' contains the invisible character U+{ord(char):04X} "
+                       f"{unicodedata.name(char, '(a control character)')}", "delete it, or retype the text")  # fmt: skip
             return None
         if len(value) > 300:
             self.error(node.line, f"'{key}' is {len(value)} characters long; the limit is 300", "shorten it")
