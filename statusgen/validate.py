@@ -167,6 +167,8 @@ def parse_base_url(text: str) -> str:
     parts = urlsplit(text)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
         raise ValueError(f"'{text}' is not an absolute http(s) URL (e.g. https://status.example.com/)")
+    if bad := re.search(r"[\s\"'<>\\^`{|}\x00-\x1f\x7f]", text):  # urlsplit drops newlines; robots.txt would not
+        raise ValueError(f"{text!r} contains {bad.group()!r}, which a URL cannot hold (percent-encode it)")
     return text if text.endswith("/") else text + "/"
 
 
