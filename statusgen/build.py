@@ -1,30 +1,57 @@
-"""The pipeline: load → validate → derive/render → publish. The only place the stages meet."""
+"""The pipeline: load → validate → derive/render → publish. The only place the stages meet.
+
+Builds are incremental (statusgen.cache keeps what earlier builds computed):
+- a file is parsed and validated again only when its bytes, its path or site.yaml changed;
+- an HTML page that declares what it shows (html.Pages.wanted) is rendered again only when that,
+  or anything every page shares (site.yaml, pages, theme, `now`, the code), changed; the other
+  outputs are cheap or need the whole site, and are rendered on every build;
+- Markdown is rendered once per distinct text (cache.memoized);
+- only files whose bytes changed are written (statusgen.publish);
+- a build whose inputs all equal the previous build's (same files, same `now`) and whose output
+  folder is as that build left it does nothing at all.
+Large builds parse and render on all cores (statusgen.parallel); output is the same either way.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import time
+import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from statusgen.load import load_repo
-from statusgen.model import Site
-from statusgen.publish import Changes, publish
+from statusgen import cache as cachemod
+from statusgen import incremental, parallel, urls
+from statusgen import publish as publishmod
+from statusgen.errors import ContentError, Diagnostic
+from statusgen.load import decode_text, load_repo, parse_site, parse_source, read_bytes, read_source, source_files
+from statusgen.markdown import plain_text, render_markdown
+from statusgen.model import Incident, Site
+from statusgen.publish import Changes, FileState, publish
 from statusgen.render import Output
 from statusgen.render import feeds, html, seo
 from statusgen.render import api, badges, embed, ical
 from statusgen.render import expiry
 from statusgen.theme import Theme, resolve_theme
-from statusgen.validate import validate_repo
+from statusgen.validate import assemble, validate_incident, validate_page, validate_repo, validate_site
 
 # Output formats that depend only on the model and the instant; html also takes the theme.
 RENDERERS = (feeds.render, seo.render, api.render, expiry.render, ical.render, badges.render)
 
 
+# Below these sizes the pool costs more than it saves.
+PARALLEL_PARSE_MIN = 200  # files to parse
+PARALLEL_RENDER_MIN = 200  # incidents in a site whose pages are mostly to be rendered
+
+
 @dataclass(frozen=True)
 class BuildResult:
-    site: Site
+    site: Site | None  # None when nothing changed, so nothing was loaded
     outputs: int
     changes: Changes
+    incidents: int
 
 
 def load_site(content: Path) -> Site:
@@ -40,8 +67,265 @@ def render_site(site: Site, now: datetime, theme: Theme) -> list[Output]:
     return sorted(outputs)
 
 
-def build(content: Path, out: Path, now: datetime) -> BuildResult:
-    site = load_site(content)
-    outputs = render_site(site, now, resolve_theme(content, site.theme))
-    changes = publish(outputs, out, content)
-    return BuildResult(site, len(outputs), changes)
+def build(
+    content: Path,
+    out: Path,
+    now: datetime,
+    *,
+    cache_dir: Path | None | bool = True,
+    jobs: int = 1,
+    progress: parallel.Progress | None = None,
+) -> BuildResult:
+    """Build content into out as of now. cache_dir: True for the default place, None for none."""
+    folder = cachemod.default_dir(content) if cache_dir is True else cache_dir or None
+    return Builder(content, out, cachemod.Cache(folder), jobs=jobs, progress=progress).build(now)
+
+
+def renderer_names() -> tuple[str, ...]:
+    """Names of the renderers a build runs (part of what a build's output depends on)."""
+    return tuple(f"{r.__module__}.{r.__qualname__}" for r in (html.render, embed.render, *RENDERERS))
+
+
+class Builder:
+    """Builds one content folder into one output folder, as often as asked (serve keeps one, and
+    with it the cache in memory)."""
+
+    def __init__(
+        self, content: Path, out: Path, cache: cachemod.Cache, *, jobs: int = 1,
+        progress: parallel.Progress | None = None,
+    ):  # fmt: skip
+        self.content, self.out, self.cache, self.jobs = content, out, cache, jobs
+        self.progress = progress or parallel.Progress(quiet=True)
+        self.inputs = incremental.Inputs(content, out, cache)
+        self.memos: dict[str, cachemod.Memo] | None = None
+
+    def build(self, now: datetime, state: tuple | None = None) -> BuildResult:
+        """state: what incremental.unchanged() said, if the caller asked it already."""
+        publishmod.check_out_dir(self.out, self.content)
+        hashes, record, verified, same = state or incremental.unchanged(self.inputs, now)
+        if same:
+            assert record is not None
+            n = len(verified)
+            return BuildResult(None, n, Changes((), (), (), n), record["incidents"])
+        if self.memos is None:
+            self.memos = cachemod.load_memos(self.cache)
+        token = cachemod.activate(self.memos)
+        try:
+            site, keys, hashes = self._load(hashes)
+            outputs, rendering, kept = self._render(site, now, keys, hashes, record, verified)
+            stale = set(record["files"]) - set(verified) if record else set()
+            changes, states = publishmod.publish_build(
+                outputs, self.out, self.content, verified if record else None, kept, stale
+            )
+        finally:
+            cachemod.deactivate(token)
+        names = renderer_names()
+        self.inputs.save_record({
+            "input": incremental.input_key(now, hashes, names), "renderers": names, "files": states,
+            "incidents": len(site.incidents), **rendering,
+        })  # fmt: skip
+        self.cache.table("incidents").save(live=set(keys.values()))
+        cachemod.save_memos(self.cache, self.memos)
+        return BuildResult(site, len(states), changes, len(site.incidents))
+
+    # ------------------------------------------------------------ load and validate
+
+    def _load(self, hashes: dict[str, bytes]) -> tuple[Site, dict[int, bytes], dict[str, bytes]]:
+        """The model; keys: id(incident) → a digest of what it was made from."""
+        content = self.content
+        problems: list[Diagnostic] = []
+        data = read_bytes(content, content / "site.yaml", problems) if (content / "site.yaml").is_file() else None
+        text = decode_text("site.yaml", data, problems) if data is not None else None
+        node = parse_site(text, problems) if text is not None else None
+        config = validate_site(node, problems) if node is not None else None
+        if config is None or problems:
+            load_site(content)  # reports every problem in every file, as a full load does
+            raise ContentError(problems)  # pragma: no cover - load_site raised already
+        site_key = hashlib.sha256(data).digest()  # type: ignore[arg-type]
+        incident_paths, page_paths = source_files(content, problems)
+        table = self.cache.table("incidents")
+        results: dict[str, tuple[bytes | None, Incident | None, tuple[Diagnostic, ...]]] = {}
+        misses = []
+        for path in incident_paths:
+            rel = path.relative_to(content).as_posix()
+            h = hashes.get("c/" + rel)
+            hit = table.get(cachemod.digest(rel, h, site_key)) if h else None
+            if hit is not None:
+                results[rel] = (h, *hit)
+            else:
+                misses.append(rel)
+        with self.progress.phase("parsed", len(misses)) as phase:
+            phase.note = f"{len(incident_paths) - len(misses):,} unchanged"
+            jobs = self.jobs if len(misses) >= PARALLEL_PARSE_MIN else 1
+            batches = parallel.chunks(misses, jobs * 8)
+            parsed = parallel.map_tasks(
+                lambda batch: [_parse_incident(content, rel, config) for rel in batch], batches, jobs,
+                lambda index: phase.advance(len(batches[index])),
+            )
+        hashes = dict(hashes)
+        for batch, batch_results in zip(batches, parsed):
+            for rel, (h, incident, found) in zip(batch, batch_results):
+                results[rel] = (h, incident, found)
+                if h is not None:
+                    hashes["c/" + rel] = h  # what was parsed, even if the file changed since the scan
+                    table.put(cachemod.digest(rel, h, site_key), (incident, found))
+        incidents, keys = [], {}
+        for rel in sorted(results):
+            h, incident, found = results[rel]
+            problems.extend(found)
+            if incident is not None:
+                incidents.append(incident)
+                keys[id(incident)] = cachemod.digest(rel, h, site_key)  # type: ignore[arg-type]
+        pages = [p for path in page_paths if (f := read_source(content, path, problems))
+                 and (p := validate_page(f, problems))]  # fmt: skip
+        return assemble(config, incidents, pages, problems), keys, hashes
+
+    # ------------------------------------------------------------ render
+
+    def _render(
+        self, site: Site, now: datetime, keys: dict[int, bytes], hashes: dict[str, bytes],
+        record: dict | None, verified: dict[str, FileState],
+    ) -> tuple[list[Output], dict[str, Any], set[str]]:  # fmt: skip
+        """(rendered outputs, what to record of them, paths kept from the previous build unchanged)."""
+        shared = cachemod.digest(
+            now.isoformat(), *renderer_names(),
+            *[part for name, h in sorted(hashes.items()) if not name.startswith("c/incidents/") for part in (name, h)],
+        )  # fmt: skip
+        theme = resolve_theme(self.content, site.theme)
+        previous = record["pages"] if record and record["shared"] == shared else {}
+        selector = Selector(shared, keys, previous, verified)
+        known = set(record["incident_keys"]) if previous else set()  # type: ignore[index]
+        fresh = sum(1 for i in site.incidents if keys.get(id(i)) not in known)
+        # Feeds and the JSON API read every incident, so a large site renders in parallel even for
+        # one edit; the HTML pages are split across workers only when many of them are to be rendered.
+        jobs = self.jobs if len(site.incidents) >= PARALLEL_RENDER_MIN else 1
+        shards = jobs if fresh >= PARALLEL_RENDER_MIN else 1
+        tasks: list[tuple] = [("html", shard, shards) for shard in range(shards)]
+        tasks += [("embed",)] + [("renderer", n) for n in range(len(RENDERERS))]
+        took = record.get("seconds", {}) if record else {}
+        tasks.sort(key=lambda t: -took.get(_task_name(t), 0.0))  # longest first: the workers finish together
+        with self.progress.phase("rendered", len(tasks)) as phase:
+            results = parallel.map_tasks(lambda task: _timed(task, site, now, theme, selector), tasks, jobs,
+                                         lambda index: phase.advance())  # fmt: skip
+            outputs: list[Output] = []
+            pages: dict[str, bytes] = {}
+            kept: set[str] = set()
+            seconds: dict[str, float] = {}
+            for task, (task_outputs, task_pages, task_kept, task_seconds) in zip(tasks, results):
+                outputs.extend(task_outputs)
+                pages.update(task_pages)
+                kept |= task_kept
+                seconds[_task_name(task)] = task_seconds
+            phase.total = len(outputs) + len(kept)
+            phase.note = f"{len(kept):,} pages unchanged"
+        recorded = {"shared": shared, "pages": pages, "incident_keys": tuple(sorted(keys.values())), "seconds": seconds}
+        return sorted(outputs), recorded, kept
+
+
+def _task_name(task: tuple) -> str:
+    if task[0] == "renderer":
+        r = RENDERERS[task[1]]
+        return f"{r.__module__}.{r.__qualname__}"
+    return "/".join(map(str, task))
+
+
+def _timed(task: tuple, site: Site, now: datetime, theme: Theme, selector: "Selector"):
+    started = time.perf_counter()
+    outputs, pages, kept = _render_task(task, site, now, theme, selector)
+    return outputs, pages, kept, time.perf_counter() - started
+
+
+class Selector:
+    """Decides for html.Pages which pages to render: those whose inputs changed since the
+    previous build (or that it did not write as recorded)."""
+
+    def __init__(self, shared: bytes, keys: dict[int, bytes], previous: dict[str, bytes],
+                 verified: dict[str, FileState]):  # fmt: skip
+        self.shared, self.keys, self.previous, self.verified = shared, keys, previous, verified  # fmt: skip
+        self.pages: dict[str, bytes] = {}
+        self.kept: set[str] = set()
+        self._first: object = None
+        self._first_key: bytes | None = None
+
+    def __call__(self, path: str, shows: tuple) -> bool:
+        file = urls.file_for(path)
+        first, rest = shows[0], shows[1:]
+        if first is not self._first:  # what every page shows comes first: fingerprint it once
+            parts = self._fingerprint(first, [])
+            self._first, self._first_key = first, None if parts is None else cachemod.digest(*parts)
+        parts = self._fingerprint(rest, [])
+        if parts is None or self._first_key is None:
+            return True
+        key = cachemod.digest(self.shared, self._first_key, file, *parts)
+        self.pages[file] = key
+        if self.previous.get(file) == key and file in self.verified:
+            self.kept.add(file)
+            return False
+        return True
+
+    def _fingerprint(self, value: Any, parts: list) -> list | None:
+        if isinstance(value, Incident):
+            key = self.keys.get(id(value))
+            if key is None:
+                return None
+            parts.append(key)
+        elif isinstance(value, (tuple, list)):
+            parts.append(b"(%d" % len(value))
+            for item in value:
+                if self._fingerprint(item, parts) is None:
+                    return None
+            parts.append(b")")
+        else:
+            text = repr(value)
+            if " at 0x" in text:  # an object without a value repr: cannot be compared
+                return None
+            parts.append(text)
+        return parts
+
+
+def _render_task(task: tuple, site: Site, now: datetime, theme: Theme, selector: Selector):
+    """One share of the rendering: (outputs, page keys, kept paths)."""
+    if task[0] == "embed":
+        return embed.render(site, now, theme), {}, set()
+    if task[0] == "renderer":
+        return RENDERERS[task[1]](site, now), {}, set()
+    _, shard, shards = task
+    offered: set[str] = set()
+    chosen: set[str] = set()
+    selector.pages, selector.kept = {}, set()
+
+    def select(path: str, shows: tuple) -> bool:
+        file = urls.file_for(path)
+        offered.add(file)
+        if shards > 1 and zlib.crc32(file.encode()) % shards != shard:
+            return False
+        if selector(path, shows):
+            chosen.add(file)
+            return True
+        return False
+
+    outputs = html.render(site, now, theme, select=select)
+    # Pages that are not offered to select (front page, 404, assets) are always rendered: shard 0 keeps them.
+    mine = [(p, d) for p, d in outputs if p in chosen or (shard == 0 and p not in offered)]
+    return mine, dict(selector.pages), set(selector.kept)
+
+
+def _parse_incident(content: Path, rel: str, config: Site) -> tuple[bytes | None, Incident | None, tuple]:
+    """(sha256 of the bytes parsed, the incident or None, its problems) of one incident file.
+
+    Also renders its Markdown, which every output format needs, into the build's memo."""
+    problems: list[Diagnostic] = []
+    data = read_bytes(content, content / rel, problems)
+    if data is None:
+        return None, None, tuple(problems)
+    text = decode_text(rel, data, problems)
+    source = parse_source(rel, text, problems) if text is not None else None
+    incident = validate_incident(source, config, problems) if source is not None else None
+    if incident is not None:
+        render_markdown(incident.summary)
+        for update in incident.updates:
+            render_markdown(update.body)
+            plain_text(update.body)
+        for section in incident.sections:
+            render_markdown(section.body)
+    return hashlib.sha256(data).digest(), incident, tuple(problems)

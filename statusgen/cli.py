@@ -69,22 +69,48 @@ def register(subparsers) -> None:
     add_content_option(p)
     p.add_argument("--out", metavar="DIR", type=Path, default=Path("public"), help="output folder (default: public/)")
     add_now_option(p)
+    add_build_options(p)
     p.add_argument("-q", "--quiet", action="store_true", help="print only errors")
     p.set_defaults(func=run_build)
 
 
+def add_build_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs", "-j", metavar="N", type=int, default=0,
+        help="processes for large builds (default: one per CPU core; 1 = no extra processes)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cache", metavar="DIR", type=Path, default=None,
+        help="build cache folder (default: .statusgen-cache/ next to the content folder; safe to delete)",
+    )  # fmt: skip
+    parser.add_argument("--no-cache", action="store_true", help="neither read nor write the build cache")
+
+
 def run_build(args: argparse.Namespace) -> int:
-    from statusgen.build import build
+    from statusgen import cache, incremental, publish
+    from statusgen.parallel import Progress, cpu_count
 
     started = time.perf_counter()
     now = resolve_now(args.now, dict(os.environ))
-    result = build(args.content, args.out, now)
+    folder = None if args.no_cache else (args.cache or cache.default_dir(args.content))
+    store = cache.Cache(folder)
+    publish.check_out_dir(args.out, args.content)
+    inputs = incremental.Inputs(args.content, args.out, store)
+    state = incremental.unchanged(inputs, now)  # answered before the renderers are even imported
+    if state[3]:
+        incidents, files = state[1]["incidents"], len(state[2])  # type: ignore[index]
+        summary = publish.Changes((), (), (), files).summary()
+    else:
+        from statusgen.build import Builder
+
+        jobs = args.jobs if args.jobs > 0 else cpu_count()
+        builder = Builder(args.content, args.out, store, jobs=jobs, progress=Progress(quiet=args.quiet))
+        builder.inputs = inputs
+        result = builder.build(now, state)
+        incidents, files, summary = result.incidents, result.outputs, result.changes.summary()
     if not args.quiet:
         took = time.perf_counter() - started
-        print(
-            f"Built {result.outputs} files for {len(result.site.incidents)} incidents in {took:.2f} s "
-            f"({result.changes.summary()})"
-        )
+        print(f"Built {files} files for {incidents} incidents in {took:.2f} s ({summary})")
         print(f"Site in {args.out}/ — serve it with: python -m http.server -d {args.out} 8000")
     return 0
 

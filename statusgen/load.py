@@ -63,8 +63,11 @@ def _load_site(root: Path, problems: list[Diagnostic]) -> Mapping | None:
         )
         return None
     text = read_text(root, path, problems)
-    if text is None:
-        return None
+    return None if text is None else parse_site(text, problems)
+
+
+def parse_site(text: str, problems: list[Diagnostic]) -> Mapping | None:
+    """site.yaml's settings as nodes, or None with the problem recorded."""
     try:
         node = parse_yaml(text)
     except YamlError as exc:
@@ -74,6 +77,11 @@ def _load_site(root: Path, problems: list[Diagnostic]) -> Mapping | None:
         problems.append(Diagnostic("site.yaml", 1, "site.yaml must be a mapping of settings", "start with 'title: …'"))
         return None
     return node
+
+
+def source_files(root: Path, problems: list[Diagnostic]) -> tuple[list[Path], list[Path]]:
+    """(incidents/**/*.md, pages/*.md), each sorted by path; hidden files and folders are skipped."""
+    return _markdown_files(root, "incidents", True, problems), _markdown_files(root, "pages", False, problems)
 
 
 def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> list[Path]:
@@ -112,8 +120,8 @@ def _check_inside(root: Path, path: Path, problems: list[Diagnostic]) -> bool:
     return True
 
 
-def read_text(root: Path, path: Path, problems: list[Diagnostic]) -> str | None:
-    """A content file as text: UTF-8 (a BOM is dropped), LF line endings, bounded size."""
+def read_bytes(root: Path, path: Path, problems: list[Diagnostic]) -> bytes | None:
+    """A content file's bytes, if it is inside the content folder and of a sane size."""
     rel = path.relative_to(root).as_posix()
     if not _check_inside(root, path, problems):
         return None
@@ -124,10 +132,14 @@ def read_text(root: Path, path: Path, problems: list[Diagnostic]) -> str | None:
                 Diagnostic(rel, 0, f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}", "split or shorten it")
             )
             return None
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         problems.append(Diagnostic(rel, 0, f"cannot read file: {exc.strerror}", "check permissions"))
         return None
+
+
+def decode_text(rel: str, data: bytes, problems: list[Diagnostic]) -> str | None:
+    """A content file's bytes as text: UTF-8 (a BOM is dropped), LF line endings, no NUL."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -159,12 +171,20 @@ def read_text(root: Path, path: Path, problems: list[Diagnostic]) -> str | None:
     return text
 
 
+def read_text(root: Path, path: Path, problems: list[Diagnostic]) -> str | None:
+    """A content file as text: UTF-8 (a BOM is dropped), LF line endings, bounded size."""
+    data = read_bytes(root, path, problems)
+    return None if data is None else decode_text(path.relative_to(root).as_posix(), data, problems)
+
+
 def read_source(root: Path, path: Path, problems: list[Diagnostic]) -> SourceFile | None:
     """A Markdown file with YAML front matter between '---' lines."""
-    rel = path.relative_to(root).as_posix()
     text = read_text(root, path, problems)
-    if text is None:
-        return None
+    return None if text is None else parse_source(path.relative_to(root).as_posix(), text, problems)
+
+
+def parse_source(rel: str, text: str, problems: list[Diagnostic]) -> SourceFile | None:
+    """The front matter and body of a Markdown file's text (rel: its path in the content folder)."""
     front, body, body_line = split_front_matter(text)
     if front is None:
         problems.append(

@@ -13,6 +13,8 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from statusgen.cache import memoized
+
 _SAFE_SCHEMES = ("http://", "https://", "mailto:")
 
 
@@ -64,6 +66,16 @@ def _parser() -> MarkdownIt:
     return md
 
 
+@lru_cache(maxsize=1)
+def _block_parser() -> MarkdownIt:
+    """Block structure only (no inline parsing): enough to find headings, and twice as fast."""
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False})
+    md.enable(["table", "strikethrough"])
+    md.disable("inline")
+    return md
+
+
+@memoized("markdown-html")  # a build keeps the result in its cache
 def render_markdown(text: str) -> str:
     """Safe HTML for a piece of untrusted Markdown."""
     return _render(text)
@@ -74,6 +86,7 @@ def _render(text: str) -> str:
     return _parser().render(text) if text.strip() else ""
 
 
+@memoized("markdown-text")
 def plain_text(text: str) -> str:
     """The readable text of Markdown, for feeds' summaries, JSON and titles."""
     tokens = _parser().parse(text)
@@ -108,7 +121,7 @@ def split_level2(body: str) -> list[Block]:
     """The body cut at level-2 headings; fenced code and indented code never count as headings."""
     lines = body.split("\n")
     starts: list[tuple[int, int, str]] = []  # (heading line, first line after it, heading text)
-    tokens = _parser().parse(body)
+    tokens = _block_parser().parse(body)
     for i, token in enumerate(tokens):
         if token.type == "heading_open" and token.tag == "h2" and token.map and token.level == 0:
             starts.append((token.map[0], token.map[1], tokens[i + 1].content.strip()))

@@ -1,19 +1,31 @@
-"""Stage 5, publish: write outputs to a staging folder and swap it in only when all is written.
+"""Stage 5, publish: write outputs to a staging folder and move them in only when all is written.
 
 A failed or interrupted build leaves the previous site exactly as it was. The output folder
 carries a marker file so statusgen never replaces a folder it did not create.
+
+Only files whose bytes changed are written (unchanged files keep their inode and mtime, so a
+deploy that syncs by size and time, or by hash, uploads only what changed). The first build
+stages the whole site and swaps the folder in with one rename. Later builds stage only the
+changed files, then commit by writing a journal into the staging folder: from that moment the
+move-in is certain, and a move-in cut short (power loss, kill) is finished by the next publish
+before anything else happens. Without a journal, a staging folder is just discarded.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Collection, Iterable
 
 from statusgen.render import Output
 
 MARKER = ".statusgen-output"
+MARKER_TEXT = "This folder is written by statusgen build and replaced on every build.\n"
+JOURNAL = ".statusgen-journal"
 
 
 class PublishError(Exception):
@@ -34,12 +46,13 @@ class Changes:
         )
 
 
-def check_outputs(outputs: list[Output]) -> None:
+def check_outputs(outputs: list[Output], kept: Iterable[str] = ()) -> None:
     """Refuse two outputs on one path and any path that could leave the output folder."""
     seen: set[str] = set()
-    for path, _ in outputs:
+    for path in [p for p, _ in outputs] + list(kept):
         p = PurePosixPath(path)
-        if not path or p.is_absolute() or ".." in p.parts or "\\" in path or path != p.as_posix() or path == MARKER:
+        if (not path or p.is_absolute() or ".." in p.parts or "\\" in path or path != p.as_posix()
+                or path in (MARKER, JOURNAL)):  # fmt: skip
             raise PublishError(f"refusing to write output outside the site: {path!r}")
         if path.lower() in seen:
             raise PublishError(f"two outputs would be written to {path!r}")
@@ -58,22 +71,118 @@ def check_out_dir(out: Path, content: Path) -> None:
         )
 
 
+@dataclass(frozen=True)
+class FileState:
+    """What a build wrote to one output file, to tell later whether it is still there as written."""
+
+    sha: bytes
+    size: int
+    mtime_ns: int
+
+
 def publish(outputs: list[Output], out: Path, content: Path) -> Changes:
+    """Publish a whole build (every output rendered) without a record of the previous one."""
+    return publish_build(outputs, out, content)[0]
+
+
+def publish_build(
+    outputs: list[Output],
+    out: Path,
+    content: Path,
+    previous: dict[str, FileState] | None = None,
+    kept: Collection[str] = (),
+    stale: Collection[str] = (),
+) -> tuple[Changes, dict[str, FileState]]:
+    """Publish a build: `outputs` were rendered now; `kept` are paths whose bytes are known to be
+    the same as in the previous build, which wrote `previous` (None when there is no record:
+    then the output folder is compared file by file) and `stale` (files it wrote that were
+    changed since). Returns what changed and what is in the folder now."""
     check_out_dir(out, content)
-    check_outputs(outputs)
+    check_outputs(outputs, kept)
     out = out.absolute()
     _recover(out)
     staging = out.with_name(f".{out.name}.staging")
     if staging.exists():
         shutil.rmtree(staging)
+    if not out.is_dir() or not any(p.name != MARKER for p in out.iterdir()):
+        if kept:
+            raise PublishError(f"{out} is empty, but the build expected files of an earlier build there")
+        return _publish_all(outputs, out, staging)
+    written = {path: data for path, data in outputs}
+    states: dict[str, FileState] = {}
+    added, changed, unchanged = [], [], 0
+    if previous is None:
+        compared = _compare(out, outputs)
+        removed = list(compared.removed)
+        added, changed, unchanged = list(compared.added), list(compared.changed), compared.unchanged
+        for path, data in outputs:
+            if path not in added and path not in changed:
+                states[path] = _state_of(out / path, _sha(data))
+    else:
+        missing = [p for p in kept if p not in previous]
+        if missing:
+            raise PublishError(f"the build kept {missing[0]!r}, which the previous build did not write")
+        for path in kept:
+            states[path] = previous[path]
+        unchanged = len(kept)
+        for path, data in outputs:
+            before = previous.get(path)
+            if before is not None and before.sha == _sha(data):
+                states[path] = before
+                unchanged += 1
+            elif before is not None or (out / path).exists():
+                changed.append(path)
+            else:
+                added.append(path)
+        removed = sorted((set(previous) | set(stale)) - set(written) - set(kept))
+    to_write = sorted(added + changed)
+    staging.mkdir(parents=True)
+    for path in to_write:
+        target = staging / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(written[path])
+    _fsync_tree(staging)
+    journal = staging / JOURNAL
+    _write_json(journal, {"write": to_write, "remove": sorted(removed)})  # the commit point
+    _apply(out, staging)
+    for path in to_write:
+        states[path] = _state_of(out / path, _sha(written[path]))
+    changes = Changes(tuple(sorted(added)), tuple(sorted(changed)), tuple(sorted(removed)), unchanged)
+    return changes, states
+
+
+def verify(out: Path, previous: dict[str, FileState]) -> dict[str, FileState]:
+    """The entries of a build record whose file is still in `out` with the recorded size and time
+    (a file edited or removed by hand since is then rendered and written again)."""
+    good = {}
+    for path, state in previous.items():
+        try:
+            st = os.stat(out / path)
+        except OSError:
+            continue
+        if st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
+            good[path] = state
+    return good
+
+
+def _sha(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+def _state_of(path: Path, sha: bytes) -> FileState:
+    st = path.stat()
+    return FileState(sha, st.st_size, st.st_mtime_ns)
+
+
+def _publish_all(outputs: list[Output], out: Path, staging: Path) -> tuple[Changes, dict[str, FileState]]:
+    """The first build into an empty or missing folder: stage everything, swap the folder in."""
     staging.mkdir(parents=True)
     for path, data in outputs:
         target = staging / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-    (staging / MARKER).write_text("This folder is written by statusgen build and replaced on every build.\n")
+    (staging / MARKER).write_text(MARKER_TEXT)
     _fsync_tree(staging)
-    changes = _compare(out, outputs)
     old = out.with_name(f".{out.name}.old")
     if old.exists():
         shutil.rmtree(old)
@@ -82,14 +191,63 @@ def publish(outputs: list[Output], out: Path, content: Path) -> Changes:
     os.replace(staging, out)
     if old.exists():
         shutil.rmtree(old)
-    return changes
+    states = {path: _state_of(out / path, _sha(data)) for path, data in outputs}
+    return Changes(tuple(sorted(states)), (), (), 0), states
+
+
+def _write_json(path: Path, value: object) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(value, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_tree(path.parent)
+
+
+def _apply(out: Path, staging: Path) -> None:
+    """Carry out a committed journal: removals, then moves; idempotent, so it can be redone."""
+    plan = json.loads((staging / JOURNAL).read_text(encoding="utf-8"))
+    for path in plan["remove"]:
+        target = out / path
+        if target.is_file() or target.is_symlink():
+            target.unlink()
+        _prune(out, target.parent)
+    for path in plan["write"]:
+        source, target = staging / path, out / path
+        if not source.exists():  # moved already, before an interruption
+            continue
+        for parent in reversed(PurePosixPath(path).parents[:-1]):
+            if (out / parent).is_file():  # an old file where the new site has a folder
+                (out / parent).unlink()
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.is_dir():  # an old folder where the new site has a file
+            shutil.rmtree(target)
+        os.replace(source, target)
+    if not (out / MARKER).exists():
+        (out / MARKER).write_text(MARKER_TEXT)
+    shutil.rmtree(staging)
+
+
+def _prune(out: Path, folder: Path) -> None:
+    """Remove folders left empty by removals, up to (not including) the output folder."""
+    while folder != out and folder.is_relative_to(out):
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
 
 
 def _recover(out: Path) -> None:
-    """Finish a swap that a crash interrupted between its two renames."""
+    """Finish a publish that a crash interrupted: a swap between its two renames, or a committed
+    move-in; a staging folder without a journal was never committed and is dropped by the caller."""
     old = out.with_name(f".{out.name}.old")
     if old.exists() and not out.exists():
         os.replace(old, out)
+    staging = out.with_name(f".{out.name}.staging")
+    if (staging / JOURNAL).is_file() and out.is_dir():
+        _apply(out, staging)
 
 
 def _fsync_tree(root: Path) -> None:

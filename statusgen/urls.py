@@ -36,7 +36,15 @@ def relative(from_path: str, to_path: str) -> str:
     """A link from the page at from_path to to_path that works under any host and sub-path."""
     base = posixpath.dirname(file_for(from_path))
     target = to_path or "./"
-    rel = posixpath.relpath(target.rstrip("/") or ".", base or ".")
+    here = base.split("/") if base else []
+    there = target.rstrip("/").split("/") if target.rstrip("/") else []
+    if {"", ".", ".."} & set(here + there):  # not a plain path: let posixpath normalize it
+        rel = posixpath.relpath("/" + target.rstrip("/"), "/" + base)
+    else:  # the common case, without relpath's cost (pages call this for every link)
+        common = 0
+        while common < len(here) and common < len(there) and here[common] == there[common]:
+            common += 1
+        rel = "/".join([".."] * (len(here) - common) + there[common:]) or "."
     if target.endswith("/"):
         rel = "./" if rel == "." else rel + "/"
     return rel

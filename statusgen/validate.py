@@ -481,6 +481,11 @@ def validate_repo(raw: RawRepo) -> Site:
         raise ContentError(problems)
     incidents = [i for f in raw.incidents if (i := validate_incident(f, site, problems))]
     pages = [p for f in raw.pages if (p := validate_page(f, problems))]
+    return assemble(site, incidents, pages, problems)
+
+
+def assemble(site: Site, incidents: list[Incident], pages: list[Page], problems: list[Diagnostic]) -> Site:
+    """The model from files validated one by one (problems: theirs), after the checks across files."""
     first_seen: dict[str, str] = {}
     for incident in incidents:
         if incident.id in first_seen:

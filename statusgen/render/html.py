@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -425,8 +426,8 @@ def fingerprinted_assets(theme: Theme) -> tuple[dict[str, str], list[Output]]:
 
 
 class Pages:
-    def __init__(self, site: Site, now: datetime, theme: Theme):
-        self.site, self.now = site, now
+    def __init__(self, site: Site, now: datetime, theme: Theme, select=None):
+        self.site, self.now, self.select = site, now, select
         self.ui = ui_for(site.language, zone(site.timezone))
         self.env = _environment(theme, self.ui)
         self.assets, self.asset_outputs = fingerprinted_assets(theme)
@@ -435,6 +436,15 @@ class Pages:
         self.generated = self.views.time(now)
         change = expiry.next_change(site, now)  # when the page may be out of date (statusgen.js says so)
         self.valid_until = self.views.time(change[0]) if change else None
+        # What every page shows besides its own `shows` (see wanted()).
+        self.shared = (self.site_view, self.generated, self.valid_until, sorted(self.assets.items()),
+                       sorted((sid, st.value) for sid, st in self.views.statuses.items()))  # fmt: skip
+
+    def wanted(self, path: str, *shows) -> bool:
+        """Whether to render the page at path. Incremental builds pass `select` (statusgen.build),
+        which skips a page whose inputs did not change: `shows` must be everything the page shows
+        besides self.shared, the site's settings and the theme (model objects or view values)."""
+        return self.select is None or self.select(path, (self.shared, *shows))
 
     def render(self, template: str, url, title: str, canonical: str | None, refresh: int | None, **context) -> str:
         return self.env.get_template(template).render(
@@ -459,16 +469,22 @@ class Pages:
         active_maint = [views.incident(i) for i in derive.maintenance_in(site, self.now, Phase.IN_PROGRESS)]
         upcoming = [views.incident(i) for i in derive.maintenance_in(site, self.now, Phase.UPCOMING)]
         shown = {v.id for v in open_ + active_maint + upcoming}
-        recent = [views.incident(i) for i in site.incidents if i.id not in shown and i.started <= self.now]
+        recent = [views.incident(i) for i in islice(
+            (i for i in site.incidents if i.id not in shown and i.started <= self.now), RECENT_ON_FRONT_PAGE)]
         outputs.append(self.page(
             "index.html", "", site.title, refresh=bool(open_ or active_maint), groups=groups, open_incidents=open_,
             active_maintenance=active_maint, upcoming=upcoming, recent=recent[:RECENT_ON_FRONT_PAGE],
         ))  # fmt: skip
         for incident in site.incidents:
+            if not self.wanted(urls.incident(incident.id), incident):
+                continue
             view = views.incident(incident)
             outputs.append(self.page("incident.html", view.path, incident.title, refresh=view.is_live, incident=view))
         for svc in services:
-            its = [views.incident(i) for i in derive.incidents_of(site, svc.id)[:INCIDENTS_ON_SERVICE_PAGE]]
+            latest = derive.incidents_of(site, svc.id)[:INCIDENTS_ON_SERVICE_PAGE]
+            if not self.wanted(svc.path, svc, latest):
+                continue
+            its = [views.incident(i) for i in latest]
             outputs.append(self.page("service.html", svc.path, svc.name, service=svc, incidents=its,
                                      feed=f"services/{svc.id}/feed.xml", atom=f"services/{svc.id}/feed.atom"))  # fmt: skip
         outputs.extend(self.history())
@@ -483,15 +499,18 @@ class Pages:
         index = [MonthView(y, m, self.ui.month(y, m), urls.history(y, m), len(items)) for (y, m), items in months]
         years = sorted({y for (y, _m), _i in months}, reverse=True)
         outputs = [self.page("history.html", urls.history(), _("History"), months=index, years=years)]
+        year_paths = {yy: next(e.path for e in index if e.year == yy) for yy in years}
         for n, ((y, m), items) in enumerate(months):
             newer = index[n - 1] if n > 0 else None
             older = index[n + 1] if n + 1 < len(index) else None
             label = index[n].label
+            in_year = [e for e in index if e.year == y]
+            if not self.wanted(urls.history(y, m), items, newer, older, in_year, years, year_paths):
+                continue
             outputs.append(self.page(
                 "month.html", urls.history(y, m), _("History: %(month)s") % {"month": label}, label=label, year=y,
                 incidents=[self.views.incident(i) for i in items], newer=newer, older=older,
-                months=[e for e in index if e.year == y], years=years,
-                year_paths={yy: next(e.path for e in index if e.year == yy) for yy in years},
+                months=in_year, years=years, year_paths=year_paths,
             ))  # fmt: skip
         return outputs
 
@@ -506,6 +525,7 @@ class Pages:
         return "404.html", html.encode("utf-8")
 
 
-def render(site: Site, now: datetime, theme: Theme) -> list[Output]:
-    return Pages(site, now, theme).all()
+def render(site: Site, now: datetime, theme: Theme, select=None) -> list[Output]:
+    """Every page; with `select`, only those it wants (see Pages.wanted)."""
+    return Pages(site, now, theme, select).all()
 

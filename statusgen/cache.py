@@ -1,0 +1,334 @@
+"""The build cache: what earlier builds computed, so a rebuild redoes only what changed.
+
+Safe to delete at any time (the next build is a cold one), never inside content/ or the output
+(by default `.statusgen-cache/` next to the content folder), and never wrong after an upgrade:
+every entry is stored under a salt made of statusgen's own source code, the Python version and
+the versions of the libraries whose output ends up in the site, so entries made by other code are
+never read. Entries live in append-only segment files, each with a checksum; a damaged or foreign
+segment is ignored and removed, so the worst a broken cache can do is cost time.
+
+Two kinds of data:
+- tables: many small entries by key (parsed incidents, rendered Markdown), loaded whole at the
+  start of a build, new entries appended as one new segment at its end;
+- records: one value by name (what the last build wrote to an output folder), replaced whole.
+
+The cache is pickled: it must be as trusted as the code that reads it (like __pycache__), which
+holds for a folder that only the build writes.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import pickle
+import sys
+import time
+from contextvars import ContextVar
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Callable
+
+import statusgen
+
+MAGIC = b"SGC1"
+SALT_BYTES = 32
+MAX_SEGMENTS = 8  # more than this and a table is compacted into one segment at the next save
+FOLDER_NAME = ".statusgen-cache"
+# Libraries whose behaviour shapes the output: a new version of any of them starts a new cache.
+LIBRARIES = ("markdown-it-py", "mdurl", "jinja2", "markupsafe", "pyyaml", "feedgen", "lxml", "icalendar")
+
+README = """\
+This folder is statusgen's build cache. It only makes rebuilds faster: delete it at any time.
+Keep it out of version control (it is in .gitignore) and out of the published site.
+"""
+
+
+def default_dir(content: Path) -> Path:
+    """`.statusgen-cache/` next to the content folder (the status repo's root, usually)."""
+    return content.absolute().parent / FOLDER_NAME
+
+
+@functools.lru_cache(maxsize=1)
+def code_salt() -> bytes:
+    """A digest of everything besides the content that decides what a build produces."""
+    h = hashlib.sha256()
+    h.update(f"statusgen {statusgen.__version__}\n{sys.version}\n{sys.implementation.cache_tag}\n".encode())
+    for name in LIBRARIES:
+        try:
+            version = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            version = "-"
+        h.update(f"{name}={version}\n".encode())
+    package = Path(statusgen.__file__).parent
+    for path in sorted(package.rglob("*.py")):  # an edited checkout is a new version too
+        h.update(path.relative_to(package).as_posix().encode() + b"\0")
+        h.update(hashlib.sha256(path.read_bytes()).digest())
+    return h.digest()
+
+
+def digest(*parts: bytes | str) -> bytes:
+    """A short, unambiguous digest of parts (each is length-prefixed)."""
+    h = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part.encode() if isinstance(part, str) else part
+        h.update(len(data).to_bytes(8, "little"))
+        h.update(data)
+    return h.digest()
+
+
+# ---------------------------------------------------------------- segment files
+
+
+def _encode(salt: bytes, value: Any) -> bytes:
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return MAGIC + salt + hashlib.sha256(payload).digest() + payload
+
+
+def _decode(salt: bytes, data: bytes) -> tuple[bool, Any]:
+    """(ok, value); not ok for a foreign, stale or damaged file."""
+    head = len(MAGIC) + SALT_BYTES + 32
+    if len(data) < head or not data.startswith(MAGIC) or data[len(MAGIC) : len(MAGIC) + SALT_BYTES] != salt:
+        return False, None
+    payload = data[head:]
+    if hashlib.sha256(payload).digest() != data[head - 32 : head]:
+        return False, None
+    try:
+        return True, pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - any unpickling problem means "not usable", never a crash
+        return False, None
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except OSError:
+        pass
+
+
+class Table:
+    """Entries of one kind (key → value), read from and appended to segment files."""
+
+    def __init__(self, folder: Path | None, salt: bytes):
+        self.folder, self.salt = folder, salt
+        self.entries: dict[Any, Any] = {}
+        self.new: dict[Any, Any] = {}
+        self.segments: list[Path] = []
+        if folder is not None:
+            self._load()
+
+    def _load(self) -> None:
+        assert self.folder is not None
+        try:
+            names = sorted(p for p in self.folder.iterdir() if p.suffix == ".seg")
+        except OSError:
+            return
+        for path in names:
+            try:
+                data = path.read_bytes()
+            except OSError:  # removed by a concurrent compaction
+                continue
+            ok, value = _decode(self.salt, data)
+            if not ok or not isinstance(value, dict):
+                _remove(path)  # stale (other code) or damaged: never read again
+                continue
+            self.entries.update(value)
+            self.segments.append(path)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self.entries.get(key, default)
+
+    def put(self, key: Any, value: Any) -> None:
+        if self.entries.get(key, self) is not value:
+            self.entries[key] = value
+            self.new[key] = value
+
+    def save(self, live: set | None = None) -> None:
+        """Append the new entries; with many segments, rewrite them as one holding only `live`
+        keys (those this build used) so the cache does not grow forever."""
+        if self.folder is None or (not self.new and len(self.segments) <= MAX_SEGMENTS):
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{os.getpid()}-{os.urandom(6).hex()}.seg"
+        if len(self.segments) + 1 > MAX_SEGMENTS:
+            keep = self.entries if live is None else {k: v for k, v in self.entries.items() if k in live}
+            _write_atomic(self.folder / ("0-" + name), _encode(self.salt, keep))
+            for old in self.segments:
+                _remove(old)
+            self.segments = [self.folder / ("0-" + name)]
+        else:
+            _write_atomic(self.folder / ("1-" + name), _encode(self.salt, self.new))
+            self.segments.append(self.folder / ("1-" + name))
+        self.new = {}
+
+
+class Cache:
+    """The cache folder; `Cache(None)` keeps everything in memory only (--no-cache)."""
+
+    def __init__(self, root: Path | None, salt: bytes | None = None):
+        self.root = root
+        self.salt = salt or code_salt()
+        self.tables: dict[str, Table] = {}
+        if root is not None:
+            self._prepare(root)
+
+    def _prepare(self, root: Path) -> None:
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+            if not (root / "README").exists():
+                (root / "README").write_text(README)
+                # https://bford.info/cachedir/ — backup tools skip folders with this tag
+                (root / "CACHEDIR.TAG").write_text(
+                    "Signature: 8a477f597d28d172789f06886806bc55\n# statusgen build cache; see README\n"
+                )
+        except OSError:
+            self.root = None  # a read-only checkout still builds, just without a cache
+
+    def table(self, name: str) -> Table:
+        if name not in self.tables:
+            self.tables[name] = Table(self.root / "v1" / name if self.root else None, self.salt)
+        return self.tables[name]
+
+    def record(self, name: str) -> Any:
+        if self.root is None:
+            return None
+        path = self.root / "v1" / "records" / f"{name}.rec"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        ok, value = _decode(self.salt, data)
+        if not ok:
+            _remove(path)
+        return value if ok else None
+
+    def set_record(self, name: str, value: Any) -> None:
+        if self.root is None:
+            return
+        folder = self.root / "v1" / "records"
+        folder.mkdir(parents=True, exist_ok=True)
+        _write_atomic(folder / f"{name}.rec", _encode(self.salt, value))
+
+
+# ---------------------------------------------------------------- what the inputs are
+
+# A file's recorded hash is trusted from its stat only if the file was last changed well before
+# it was hashed: a write within the file system's timestamp granularity of the hashing could
+# otherwise leave size and times unchanged (git's "racy clean" problem).
+RACY_NS = 2_000_000_000
+
+
+def scan(roots: list[tuple[str, Path]], index: dict[str, tuple]) -> tuple[dict[str, bytes], dict[str, tuple]]:
+    """Every file under each root as 'prefix/relative/path' → sha256 of its bytes.
+
+    `index` (path → size, mtime, ctime, inode, hash, when hashed) from the previous scan spares
+    reading files whose stat is unchanged; returns the hashes and the new index."""
+    hashes: dict[str, bytes] = {}
+    new_index: dict[str, tuple] = {}
+    for prefix, root in roots:
+        if not root.is_dir():
+            continue
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = os.path.join(dirpath, name)
+                key = prefix + "/" + os.path.relpath(path, root).replace(os.sep, "/")
+                try:
+                    st = os.stat(path)
+                except OSError:  # a dangling link, or removed meanwhile: the loader reports it
+                    continue
+                stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+                known = index.get(path)
+                if known is not None and known[:4] == stat and st.st_mtime_ns + RACY_NS < known[5]:
+                    hashes[key] = known[4]
+                    new_index[path] = known
+                    continue
+                hashed_at = time.time_ns()
+                try:
+                    with open(path, "rb") as f:
+                        h = hashlib.sha256(f.read()).digest()
+                except OSError:
+                    continue
+                hashes[key] = h
+                new_index[path] = (*stat, h, hashed_at)
+    return hashes, new_index
+
+
+# ---------------------------------------------------------------- memoized pure functions
+
+# During a build: namespace → Memo. Outside a build (tests, other commands) nothing is memoized.
+_ACTIVE: ContextVar[dict[str, "Memo"] | None] = ContextVar("statusgen_memo", default=None)
+_PURE: dict[str, Callable[[str], Any]] = {}  # namespace → the function (filled at import time)
+
+
+class Memo(dict):
+    """text → result of one pure function, remembering which entries this build computed or used."""
+
+    def __init__(self, function: Callable[[str], Any], known: dict | None = None):
+        super().__init__(known or {})
+        self.function = function
+        self.computed: dict[str, Any] = {}
+        self.used: set[str] = set()
+
+    def __missing__(self, text: str) -> Any:
+        value = self[text] = self.computed[text] = self.function(text)
+        return value
+
+    def merge(self, entries: dict[str, Any]) -> None:
+        """Take results another process computed."""
+        self.update(entries)
+        self.computed.update(entries)
+
+
+def memoized(namespace: str) -> Callable[[Callable[[str], Any]], Callable[[str], Any]]:
+    """Decorate a pure function of one string whose results the build cache may keep.
+
+    The result must depend on the text and on the code (covered by the salt) only."""
+
+    def decorate(function: Callable[[str], Any]) -> Callable[[str], Any]:
+        _PURE[namespace] = function
+
+        @functools.wraps(function)
+        def wrapper(text: str) -> Any:
+            memos = _ACTIVE.get()
+            if memos is None:
+                return function(text)
+            memo = memos[namespace]
+            memo.used.add(text)
+            return memo[text]
+
+        return wrapper
+
+    return decorate
+
+
+def activate(memos: dict[str, Memo]):
+    """Make `memos` the memo tables of this thread's build; returns a token for deactivate()."""
+    return _ACTIVE.set(memos)
+
+
+def deactivate(token) -> None:
+    _ACTIVE.reset(token)
+
+
+def active_memos() -> dict[str, Memo] | None:
+    return _ACTIVE.get()
+
+
+def load_memos(cache: Cache) -> dict[str, Memo]:
+    return {ns: Memo(fn, cache.table("memo-" + ns).entries) for ns, fn in sorted(_PURE.items())}
+
+
+def save_memos(cache: Cache, memos: dict[str, Memo]) -> None:
+    for ns, memo in memos.items():
+        table = cache.table("memo-" + ns)
+        for text, value in memo.computed.items():
+            table.put(text, value)
+        memo.computed = {}
+        table.save(live=memo.used)

@@ -1,0 +1,138 @@
+"""Both cores where it pays: forked workers for parsing and rendering, and a progress display.
+
+Work is split into tasks that each return plain data; results come back in task order, so the
+output never depends on which worker finished first. Workers are forked, so they start with the
+parent's model and caches without copying them through a pipe; forking is only done from a
+process with a single thread (a forked copy of a threaded process can deadlock).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from typing import Any, Callable, Iterable, Sequence, TextIO
+
+from statusgen import cache
+
+# The work of the pool being started: inherited by its forked workers, which get only indexes
+# through the pipe (closures cannot be pickled). Set and cleared around each pool's lifetime.
+_WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+
+
+def cpu_count() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+
+
+def _run(index: int) -> tuple[int, Any, dict[str, dict]]:
+    assert _WORK is not None
+    function, items = _WORK
+    memos = cache.active_memos()
+    for memo in (memos or {}).values():
+        memo.computed = {}
+    result = function(items[index])
+    computed = {ns: memo.computed for ns, memo in (memos or {}).items()}
+    return index, result, computed
+
+
+def map_tasks(
+    function: Callable[[Any], Any], items: Sequence[Any], jobs: int, on_done: Callable[[int], None] | None = None
+) -> list[Any]:
+    """[function(item) for item in items], on up to `jobs` forked workers when that is possible;
+    on_done(index) is called as each item is finished.
+
+    Whatever the workers add to the active memo tables (cache.memoized) is merged back."""
+    if jobs <= 1 or len(items) <= 1 or not can_fork():
+        results = []
+        for item in items:
+            results.append(function(item))
+            if on_done:
+                on_done(len(results) - 1)
+        return results
+    global _WORK
+    _WORK = (function, items)
+    memos = cache.active_memos() or {}
+    results: list[Any] = [None] * len(items)
+    try:
+        with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
+            for index, result, computed in pool.imap_unordered(_run, range(len(items))):
+                results[index] = result
+                for ns, entries in computed.items():
+                    memos[ns].merge(entries)
+                if on_done:
+                    on_done(index)
+    finally:
+        _WORK = None
+    return results
+
+
+def chunks(items: Sequence[Any], count: int) -> list[Sequence[Any]]:
+    """items cut into about `count` contiguous runs (fewer for short lists)."""
+    size = max(1, -(-len(items) // max(1, count)))
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+class Progress:
+    """A progress bar on a terminal; elsewhere (CI logs, pipes) one line per long phase, or nothing.
+
+    Writes to stderr, so stdout keeps only the build's summary."""
+
+    def __init__(self, stream: TextIO | None = None, *, quiet: bool = False, tty: bool | None = None):
+        self.stream = stream or sys.stderr
+        self.quiet = quiet
+        isatty = getattr(self.stream, "isatty", lambda: False)()
+        self.tty = (isatty and not os.environ.get("CI") and os.environ.get("TERM") != "dumb") if tty is None else tty
+
+    def phase(self, label: str, total: int) -> "Phase":
+        return Phase(self, label, total)
+
+
+class Phase:
+    MIN_SECONDS_TO_REPORT = 1.0  # shorter phases stay silent off a terminal
+    BAR = 28
+
+    def __init__(self, progress: Progress, label: str, total: int):
+        self.progress, self.label, self.total = progress, label, max(total, 0)
+        self.done = 0
+        self.started = time.perf_counter()
+        self.drawn = 0.0
+        self.note = ""
+
+    def __enter__(self) -> "Phase":
+        return self
+
+    def advance(self, n: int = 1) -> None:
+        self.done = min(self.total, self.done + n)
+        p = self.progress
+        if p.quiet or not p.tty or self.total < 2:
+            return
+        now = time.perf_counter()
+        if now - self.drawn < 0.1 and self.done < self.total:
+            return
+        self.drawn = now
+        filled = int(self.BAR * self.done / self.total) if self.total else self.BAR
+        bar = "█" * filled + "░" * (self.BAR - filled)
+        p.stream.write(f"\r{self.label:<10} {bar} {self.done:>7,}/{self.total:,}")
+        p.stream.flush()
+
+    def __exit__(self, *exc: object) -> None:
+        p = self.progress
+        took = time.perf_counter() - self.started
+        if p.quiet:
+            return
+        if p.tty and self.drawn:
+            p.stream.write("\r\033[K")  # clear the bar's line
+        if took >= self.MIN_SECONDS_TO_REPORT and exc[0] is None:
+            note = f" ({self.note})" if self.note else ""
+            p.stream.write(f"statusgen: {self.label} {self.total:,} in {took:.1f} s{note}\n")
+        p.stream.flush()
+
