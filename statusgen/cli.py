@@ -16,7 +16,7 @@ from statusgen.publish import PublishError
 from statusgen.timeparse import TimeSyntaxError, parse_timestamp
 
 # Modules that add subcommands: each has register(subparsers) which sets `func` on its parser.
-COMMAND_MODULES = ("statusgen.cli", "statusgen.commands.quality", "statusgen.commands.responders", "statusgen.importers.command", "statusgen.commands.next_change")
+COMMAND_MODULES = ("statusgen.cli", "statusgen.commands.quality", "statusgen.commands.responders", "statusgen.importers.command", "statusgen.commands.next_change", "statusgen.serve")
 
 DESCRIPTION = """\
 Build a static status page from a repo of Markdown incidents.
