@@ -9,6 +9,7 @@ CDN may cache them forever.
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -238,6 +239,15 @@ def _contact_href(contact: str | None) -> str | None:
     if "@" in contact and ":" not in contact:
         return "mailto:" + contact
     return contact if contact.startswith(("https://", "http://")) else None
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([3-6])\b")
+
+
+def _promote_headings(html: str) -> str:
+    """Free pages have no h2 of their own, so their Markdown headings (h3 and below, see
+    statusgen.markdown) move up one level. Safe on render_markdown's output: raw HTML is escaped."""
+    return _HEADING_TAG.sub(lambda m: f"<{m[1]}h{int(m[2]) - 1}", html)
 
 
 def _without_promise(update: Update) -> str:
@@ -489,7 +499,8 @@ class Pages:
                                      feed=f"services/{svc.id}/feed.xml", atom=f"services/{svc.id}/feed.atom"))  # fmt: skip
         outputs.extend(self.history())
         for p in site.pages:
-            outputs.append(self.page("page.html", urls.page(p.slug), p.title, body=render_markdown(p.body)))
+            body = _promote_headings(render_markdown(p.body))
+            outputs.append(self.page("page.html", urls.page(p.slug), p.title, body=body))
         outputs.append(self.not_found())
         return outputs
 
