@@ -110,6 +110,7 @@ class Builder:
         if self.memos is None:
             self.memos = cachemod.load_memos(self.cache)
         token = cachemod.activate(self.memos)
+        templates = cachemod.activate_templates(self.cache)
         try:
             site, keys, hashes = self._load(hashes)
             outputs, rendering, kept = self._render(site, now, keys, hashes, record, verified)
@@ -118,6 +119,7 @@ class Builder:
                 outputs, self.out, self.content, verified if record else None, kept, stale
             )
         finally:
+            cachemod.deactivate_templates(templates)
             cachemod.deactivate(token)
         names = renderer_names()
         self.inputs.save_record({

@@ -321,6 +321,35 @@ def active_memos() -> dict[str, Memo] | None:
     return _ACTIVE.get()
 
 
+# ---------------------------------------------------------------- compiled templates
+
+_TEMPLATES: ContextVar[Any] = ContextVar("statusgen_templates", default=None)
+
+
+def template_cache() -> Any:
+    """During a build, a Jinja bytecode cache in the build cache (Jinja checks each template's
+    source, and the folder is per salt), so templates are not compiled again in every process."""
+    return _TEMPLATES.get()
+
+
+def activate_templates(cache: Cache):
+    """Make the cache's template folder this thread's; returns a token for deactivate_templates()."""
+    if cache.root is None:
+        return _TEMPLATES.set(None)
+    import jinja2
+
+    folder = cache.root / "v1" / "templates" / cache.salt.hex()[:16]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return _TEMPLATES.set(None)
+    return _TEMPLATES.set(jinja2.FileSystemBytecodeCache(str(folder)))
+
+
+def deactivate_templates(token) -> None:
+    _TEMPLATES.reset(token)
+
+
 def load_memos(cache: Cache) -> dict[str, Memo]:
     return {ns: Memo(fn, cache.table("memo-" + ns).entries) for ns, fn in sorted(_PURE.items())}
 

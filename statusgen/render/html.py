@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from statusgen import derive, expiry, urls
+from statusgen.cache import template_cache
 from statusgen.derive import Indicator, Phase, Uptime
 from statusgen.i18n import UI, N_, pN_, ui_for
 from statusgen.markdown import render_markdown
@@ -405,6 +406,7 @@ class Views:
 def _environment(theme: Theme, ui: UI) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
+        bytecode_cache=template_cache(),  # compiled templates from the build cache, if a build has one
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
