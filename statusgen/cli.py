@@ -143,5 +143,9 @@ def main(argv: list[str] | None = None) -> int:
     except (PublishError, TimeSyntaxError) as exc:
         print(f"statusgen: error: {exc}", file=sys.stderr)
         return 1
+    except OSError as exc:  # a full disk, a read-only folder: the published site is left as it was
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(f"statusgen: error: {exc.strerror or exc}{where}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 130
