@@ -80,6 +80,11 @@ def test_front_page_maintenance_services_and_history(site):
     # the bar is one image with a text alternative
     (bar,) = services["Card payments"].xpath(".//*[local-name()='svg'][@role='img']")
     assert bar.get("aria-label") == "99.93% uptime in the last 90 days; 1 day with incidents"
+    # the day with an incident stands taller than the plain days (shape, not only colour)
+    (day,) = bar.xpath(".//*[local-name()='rect'][contains(@class, 'd-major_outage')]")
+    (plain,) = doc.xpath("//*[local-name()='pattern'][@id='days']/*[local-name()='rect']")
+    assert float(day.get("height")) > float(plain.get("height"))
+    assert "Oct 29, 2026: Major outage" in day.xpath("string(*[local-name()='title'])")
     recent = doc.xpath("//section[@id='recent']//li/a/text()")
     assert recent[0] == "Invoice PDFs generated without the company logo" and len(recent) == 10
     assert OPEN_INCIDENT not in "".join(doc.xpath("//section[@id='recent']//a/@href"))
