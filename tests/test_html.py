@@ -251,3 +251,18 @@ def test_builds_are_byte_identical(tmp_path):
 
     files_a, files_b = all_files(a), all_files(b)
     assert files_a == files_b and sum(k.endswith(".html") for k in files_a) > 50
+
+
+def test_ranges_name_the_zone_once_unless_the_clocks_change(tmp_path):
+    content = make_repo(tmp_path, {
+        "incidents/short.md": incident("Short", started="2026-11-20 14:05 +01:00", resolved="2026-11-20 15:40 +01:00"),
+        "incidents/dst.md": incident("Across the clock change", started="2026-03-29 01:30 +01:00",
+                                     resolved="2026-03-29 04:00 +02:00", body=""),
+    })  # fmt: skip
+    assert build(content, tmp_path / "out") == 0
+    rows = {text_of(li.xpath("a")[0]): text_of(li) for li in parse(tmp_path / "out" / "history/2026/03/index.html")
+            .xpath("//li[@class='incident-row']") + parse(tmp_path / "out" / "history/2026/11/index.html")
+            .xpath("//li[@class='incident-row']")}  # fmt: skip
+    assert "Nov 20, 2026, 2:05 PM – 3:40 PM CET · 1 h 35 min" in rows["Short"].replace("\u202f", " ")
+    assert "Mar 29, 2026, 1:30 AM CET – Mar 29, 2026, 4:00 AM CEST · 1 h 30 min" in rows[
+        "Across the clock change"].replace("\u202f", " ")

@@ -276,7 +276,8 @@ class Views:
         return TimeView(local.isoformat(), ui.timestamp(moment), ui.clock_zone(moment), ui.day(moment))
 
     def span(self, start: datetime, end: datetime | None) -> SpanView:
-        same = end is not None and self.ui.same_day(start, end)
+        # one zone name at the end of the range only if both ends are in the same day and offset
+        same = end is not None and self.ui.same_day(start, end) and self.ui.zone_abbr(start) == self.ui.zone_abbr(end)
         return SpanView(self.time(start), self.time(end) if end else None, same,
                         self.ui.timestamp(start, zone=False))  # fmt: skip
 
