@@ -10,7 +10,7 @@ For each N it times whole `statusgen build` processes, as a user or CI runs them
 - edit open:  one of the open incidents edited (what happens during an incident);
 and reports medians of the runs, the CPU time (all processes), and the peak memory of the whole
 process tree (the sum of the proportional set size of the build and its workers, sampled every
-10 ms; RSS of the main process alone for comparison). Every build uses the same --now, so a
+25 ms; RSS of the main process alone for comparison). Every build uses the same --now, so a
 "no change" build really has nothing to do: with another --now every page's "generated" line
 changes by design.
 """
@@ -88,10 +88,14 @@ def run_build(content: Path, out: Path, jobs: int | None, code: Path = REPO) -> 
     done = threading.Event()
 
     def sample() -> None:
+        # Finding the workers means reading every process's stat; do that rarely (it costs CPU
+        # the build would otherwise have), and read the memory of the known ones often.
+        pids, scanned = [proc.pid], 0.0
         while not done.is_set():
-            total = sum(_pss_kb(p) for p in _children(proc.pid))
-            peak[0] = max(peak[0], total)
-            done.wait(0.01)
+            if time.perf_counter() - scanned > 0.25:
+                pids, scanned = _children(proc.pid), time.perf_counter()
+            peak[0] = max(peak[0], sum(_pss_kb(p) for p in pids))
+            done.wait(0.025)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()

@@ -111,8 +111,10 @@ class Builder:
             self.memos = cachemod.load_memos(self.cache)
         token = cachemod.activate(self.memos)
         templates = cachemod.activate_templates(self.cache)
+        live: set | None = None  # the parse entries this build used, once it knows them
         try:
             site, keys, hashes = self._load(hashes)
+            live = set(keys.values())
             outputs, rendering, kept = self._render(site, now, keys, hashes, record, verified)
             stale = set(record["files"]) - set(verified) if record else set()
             changes, states = publishmod.publish_build(
@@ -121,14 +123,20 @@ class Builder:
         finally:
             cachemod.deactivate_templates(templates)
             cachemod.deactivate(token)
+            self._save_cache(live)  # what was parsed and rendered is right even if the build failed
         names = renderer_names()
         self.inputs.save_record({
             "input": incremental.input_key(now, hashes, names), "renderers": names, "files": states,
             "incidents": len(site.incidents), **rendering,
         })  # fmt: skip
-        self.cache.table("incidents").save(live=set(keys.values()))
-        cachemod.save_memos(self.cache, self.memos)
         return BuildResult(site, len(states), changes, len(site.incidents))
+
+    def _save_cache(self, live: set | None) -> None:
+        try:
+            self.cache.table("incidents").save(live=live)
+            cachemod.save_memos(self.cache, self.memos or {})
+        except OSError as exc:  # a full disk or a read-only cache costs speed, never the build
+            self.progress.stream.write(f"statusgen: warning: cannot write the build cache: {exc}\n")
 
     # ------------------------------------------------------------ load and validate
 

@@ -149,15 +149,15 @@ class Table:
             self.entries[key] = value
             self.new[key] = value
 
-    def save(self, live: set | None = None) -> None:
-        """Append the new entries; with many segments, rewrite them as one holding only `live`
-        keys (those this build used) so the cache does not grow forever."""
+    def save(self, live: set | None = None, key: Callable[[Any], Any] = lambda k: k) -> None:
+        """Append the new entries; with many segments, rewrite them as one holding only the
+        entries whose key(k) is in `live` (those this build used), so the cache does not grow forever."""
         if self.folder is None or (not self.new and len(self.segments) <= MAX_SEGMENTS):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{os.getpid()}-{os.urandom(6).hex()}.seg"
         if len(self.segments) + 1 > MAX_SEGMENTS:
-            keep = self.entries if live is None else {k: v for k, v in self.entries.items() if k in live}
+            keep = self.entries if live is None else {k: v for k, v in self.entries.items() if key(k) in live}
             _write_atomic(self.folder / ("0-" + name), _encode(self.salt, keep))
             for old in self.segments:
                 _remove(old)
@@ -274,16 +274,17 @@ class Memo(dict):
         super().__init__(known or {})
         self.function = function
         self.computed: dict[str, Any] = {}
-        self.used: set[str] = set()
+        self.used: set[int] = set()  # hash() of the texts looked up (cheap to send back from workers)
 
     def __missing__(self, text: str) -> Any:
         value = self[text] = self.computed[text] = self.function(text)
         return value
 
-    def merge(self, entries: dict[str, Any]) -> None:
-        """Take results another process computed."""
+    def merge(self, entries: dict[str, Any], used: set[int]) -> None:
+        """Take what another process (a forked worker, same hash seed) computed and looked up."""
         self.update(entries)
         self.computed.update(entries)
+        self.used |= used
 
 
 def memoized(namespace: str) -> Callable[[Callable[[str], Any]], Callable[[str], Any]]:
@@ -300,7 +301,7 @@ def memoized(namespace: str) -> Callable[[Callable[[str], Any]], Callable[[str],
             if memos is None:
                 return function(text)
             memo = memos[namespace]
-            memo.used.add(text)
+            memo.used.add(hash(text))
             return memo[text]
 
         return wrapper
@@ -360,4 +361,4 @@ def save_memos(cache: Cache, memos: dict[str, Memo]) -> None:
         for text, value in memo.computed.items():
             table.put(text, value)
         memo.computed = {}
-        table.save(live=memo.used)
+        table.save(live=memo.used, key=hash)

@@ -33,15 +33,15 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def _run(index: int) -> tuple[int, Any, dict[str, dict]]:
+def _run(index: int) -> tuple[int, Any, dict[str, tuple[dict, set]]]:
     assert _WORK is not None
     function, items = _WORK
     memos = cache.active_memos()
     for memo in (memos or {}).values():
-        memo.computed = {}
+        memo.computed, memo.used = {}, set()
     result = function(items[index])
-    computed = {ns: memo.computed for ns, memo in (memos or {}).items()}
-    return index, result, computed
+    found = {ns: (memo.computed, memo.used) for ns, memo in (memos or {}).items()}
+    return index, result, found
 
 
 def map_tasks(
@@ -64,10 +64,10 @@ def map_tasks(
     results: list[Any] = [None] * len(items)
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
-            for index, result, computed in pool.imap_unordered(_run, range(len(items))):
+            for index, result, found in pool.imap_unordered(_run, range(len(items))):
                 results[index] = result
-                for ns, entries in computed.items():
-                    memos[ns].merge(entries)
+                for ns, (entries, used) in found.items():
+                    memos[ns].merge(entries, used)
                 if on_done:
                     on_done(index)
     finally:
