@@ -282,7 +282,7 @@ def validate_incident(f: SourceFile, site: Site, problems: list[Diagnostic]) -> 
     is_maint = kind is Kind.MAINTENANCE
     stem = PurePosixPath(f.path).stem
     incident_id = r.convert(fm, "id", _incident_id)
-    if incident_id is None and fm.get("id") is None:
+    if incident_id is None and r.scalar(fm.get("id"), "id", fm.line) is None:  # absent, or 'id:' with no value
         if ID_RE.match(stem):
             incident_id = stem
         else:
@@ -311,6 +311,8 @@ def validate_incident(f: SourceFile, site: Site, problems: list[Diagnostic]) -> 
                 f"resolved ({resolved:%Y-%m-%d %H:%M %z}) is before started ({started:%Y-%m-%d %H:%M %z})",
                 "check the dates and the UTC offsets")  # fmt: skip
     if len(problems) != before or not (incident_id and title and started):
+        if len(problems) == before:  # a file is never dropped without telling its author why
+            r.error(1, "this incident is incomplete", "it needs a title, a start time and an id or file name")
         return None
     return Incident(
         id=incident_id, kind=kind, title=title, impact=impact, services=tuple(sorted(services)),
