@@ -369,6 +369,18 @@ def test_the_scanner_sees_each_payload_when_it_is_not_escaped(html):
     assert scan_html(html, {"statusgen.js"}).findings
 
 
+def test_netlify_builds_never_read_a_cache_that_came_with_the_repository():
+    """Every Netlify build is a fresh clone: a cache folder in it came from a pull request."""
+    import tomllib
+
+    config = tomllib.loads((Path(__file__).resolve().parent.parent / "netlify.toml").read_text())
+    commands = [config["build"]["command"]] + [c["command"] for c in config.get("context", {}).values() if "command" in c]
+    for command in commands:
+        for step in command.split("&&"):
+            if "statusgen build" in step:
+                assert "--no-cache" in step.split(), command
+
+
 class _OpensAFile:
     """A pickle that creates a file when loaded: what a hostile cache entry would do, less politely."""
 
