@@ -263,3 +263,10 @@ def test_thousands_of_updates_build_in_bounded_time(tmp_path, capsys):
     assert took < 15, f"{updates} updates took {took:.1f} s"
     usage = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert usage < 600, f"peak memory {usage:.0f} MB"
+
+
+def test_the_readme_documents_the_limits_that_are_enforced():
+    section = (REPO / "README.md").read_text().split("## Security model")[1].split("<!-- section:")[0]
+    for text in [f"{MAX_FILE_BYTES // 1024} KiB", f"{MAX_LINES:,} lines", f"{MAX_OPEN_BRACKETS:,} `[`",
+                 f"{MAX_NODES:,} values", f"{MAX_DEPTH} levels"]:  # fmt: skip
+        assert text in section, text
