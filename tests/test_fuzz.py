@@ -156,7 +156,7 @@ def check(content: Path, text: str) -> None:
     assert time.monotonic() - started < SLOW, text[:500]
 
 
-@settings(max_examples=2000 if LONG else 60, **SETTINGS)
+@settings(max_examples=2000 if LONG else 25, **SETTINGS)
 @given(data=st.data(), fields=front_matter, summary=bodies, updates=st.lists(headings, max_size=4))
 @example(data=None, fields=[], summary="", updates=[])
 def test_any_incident_file_builds_or_gets_diagnostics_with_file_and_line(repo, data, fields, summary, updates):
@@ -166,7 +166,7 @@ def test_any_incident_file_builds_or_gets_diagnostics_with_file_and_line(repo, d
     check(repo, incident_text(data, fields, summary, updates))
 
 
-@settings(max_examples=5000 if LONG else 60, **SETTINGS)
+@settings(max_examples=5000 if LONG else 25, **SETTINGS)
 @given(title=titles, started=timestamps, updates=st.lists(headings, min_size=1, max_size=5),
        services=st.sampled_from(["[api]", "[api, dashboard]", "{webhooks: major_outage}"]))  # fmt: skip
 def test_mostly_valid_incidents_with_wild_updates_render_everywhere(repo, title, started, updates, services):
@@ -177,7 +177,7 @@ def test_mostly_valid_incidents_with_wild_updates_render_everywhere(repo, title,
     check(repo, text)
 
 
-@settings(max_examples=20000 if LONG else 300, **SETTINGS)
+@settings(max_examples=20000 if LONG else 200, **SETTINGS)
 @given(text=timestamps, zone=st.sampled_from(["UTC", "Europe/Berlin", "Pacific/Chatham", "America/St_Johns"]))
 def test_timestamps_parse_to_an_aware_instant_or_a_clear_error(text, zone):
     try:
