@@ -311,6 +311,18 @@ def test_control_and_bidi_override_characters_in_titles_are_refused(tmp_path, ch
     assert f"U+{ord(char):04X}" in diagnostic.message and char not in diagnostic.format()
 
 
+def test_error_messages_cannot_drive_the_terminal_that_shows_them(tmp_path, capsys):
+    """An update heading quoted in an error carries an escape sequence: clear screen, retitle, recolour."""
+    body = "## 2026-11-20 10:00 +01:00 \x1b[2J\x1b[31m — Investigating\nx\n## 2026\x1b]0;owned\x07 \u202e x\n"
+    content = make_repo(tmp_path, {"incidents/a.md": front("x", "impact: minor\nservices: [api]\n"
+                                                         "started: 2026-11-20 10:00 +01:00\n") + body},
+                        site_yaml=SITE_YAML)  # fmt: skip
+    assert build(content, tmp_path / "out") == 1
+    err = capsys.readouterr().err
+    assert "cannot read update heading '2026\\x1b]0;owned\\x07 \\u202e x'" in err
+    assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", err)
+
+
 @pytest.mark.parametrize(
     "url",
     ['https://status.test.example/"><script>x</script>/', "https://status.test.example/\\nDisallow: /",
