@@ -73,8 +73,8 @@ STAGE_ALIASES = {
 }  # fmt: skip
 
 T = TypeVar("T")
-# Controls (but tab and newline) and the bidi embeddings, overrides and isolates.
-_HIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# The bidi embeddings, overrides and isolates. (Other controls are dropped or escaped by each output.)
+_HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 class Reader:
@@ -113,7 +113,7 @@ class Reader:
         if one_line and "\n" in value:
             self.error(node.line, f"'{key}' must be one line")
             return None
-        if hidden := _HIDDEN.search(value):  # could reverse the status words shown next to it, or drive a terminal
+        if hidden := _HIDDEN.search(value):  # could reverse the status words shown next to it
             char = hidden.group()
             self.error(node.line, f"'{key}' contains the invisible character U+{ord(char):04X} "
                        f"{unicodedata.name(char, '(a control character)')}", "delete it, or retype the text")  # fmt: skip
