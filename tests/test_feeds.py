@@ -311,8 +311,9 @@ def test_atom_feeds_match_the_relax_ng_schema(site, tmp_path):
 
 # ---------------------------------------------------------------- hostile and odd content
 
-HOSTILE_TITLE = "\"Quoted\" & 'single' <script>alert(1)</script> ]]> </script> \x01bell\x0b"
-HOSTILE_SITE = SITE_YAML.replace("title: Test Status", 'title: "Status <b>&</b> ]]> \\x02"').replace(
+# Control characters in one-line text are refused by validation; in bodies they reach the renderer.
+HOSTILE_TITLE = "\"Quoted\" & 'single' <script>alert(1)</script> ]]> </script> bell"
+HOSTILE_SITE = SITE_YAML.replace("title: Test Status", 'title: "Status <b>&</b> ]]>"').replace(
     "name: Webhooks", 'name: "Hooks </script> \\"x\\""'
 )
 
@@ -339,7 +340,7 @@ def hostile(tmp_path_factory) -> Path:
 
 
 def test_hostile_titles_stay_well_formed_and_escaped(hostile):
-    want_title = "[Investigating] Hooks </script> \"x\": " + HOSTILE_TITLE.replace("\x01", "").replace("\x0b", "")
+    want_title = "[Investigating] Hooks </script> \"x\": " + HOSTILE_TITLE
     for folder in ("", "services/webhooks/"):
         for name in ("feed.xml", "feed.atom"):
             raw = (hostile / folder / name).read_bytes()
@@ -347,11 +348,10 @@ def test_hostile_titles_stay_well_formed_and_escaped(hostile):
             assert b"<script" not in raw and b"</script" not in raw  # only ever as &lt;script
             root = ET.fromstring(raw)  # strict XML parser
             titles = [t.text for t in root.iter() if t.tag in ("title", f"{ATOM}title")]
-            assert titles[0].startswith("Status <b>&</b> ]]> ")  # the control character is gone, the rest kept
-            assert "\x02" not in titles[0]
+            assert titles[0].startswith("Status <b>&</b> ]]>")
             assert want_title in titles
         doc = json.loads((hostile / folder / "feed.json").read_text("utf-8"))
-        assert doc["title"].startswith("Status <b>&</b> ]]> ")
+        assert doc["title"].startswith("Status <b>&</b> ]]>")
         assert want_title in [i["title"] for i in doc["items"]]
 
 
