@@ -11,7 +11,7 @@ from urllib.parse import urljoin
 
 import pytest
 
-from sitekit import build, incident, make_repo
+from sitekit import SITE_YAML, build, incident, make_repo
 from statusgen.build import load_site
 from statusgen.cli import resolve_now
 from statusgen.render import embed
@@ -98,12 +98,12 @@ def parsed(out: Path) -> Page:
 def test_shows_the_overall_status_and_what_is_open(widget):
     page = parsed(widget)
     text = " ".join(" ".join(page.text).split())
-    assert "Partial System Outage" in text  # a major incident is open
+    assert "Partial service outage" in text  # a major incident is open: the front page's headline
     titles = [a["text"] for a in page.links]
     assert titles == ["Webhooks delayed", "Database upgrade", "Test Status"]
     assert "Resolved last week" not in text
-    assert "Identified · 1 Dec 01:40 CET" in text  # the 'Update' keeps the stage before it
-    assert "In progress · 1 Dec 02:00 CET" in text
+    assert "Identified · Dec 1, 2026, 1:40 AM CET" in text  # the 'Update' keeps the stage before it
+    assert "In progress · Dec 1, 2026, 2:00 AM CET" in text
 
 
 def test_links_lead_back_to_the_status_site_in_the_top_window(widget):
@@ -132,8 +132,15 @@ def test_all_clear(tmp_path):
     out = render_to(make_repo(tmp_path, {"incidents/old.md": incident("Resolved last week")}), tmp_path / "out")
     page = parsed(out)
     text = " ".join(" ".join(page.text).split())
-    assert "All Systems Operational" in text and "Ongoing" not in text
+    assert "All systems operational" in text and "Ongoing" not in text
     assert [a["text"] for a in page.links] == ["Test Status"]
+
+
+def test_in_the_site_language(tmp_path):
+    content = make_repo(tmp_path, {}, SITE_YAML.replace("language: en", "language: de"))
+    assert build(content, tmp_path / "out") == 0
+    page = (tmp_path / "out" / "embed" / "index.html").read_text()
+    assert '<html lang="de">' in page and "Alle Systeme" in page
 
 
 def test_hostile_titles_are_text(tmp_path):
@@ -209,7 +216,7 @@ def test_framed_by_another_origin_it_loads_alone_and_links_out_of_the_frame(buil
             try:
                 page.goto(host_base)
                 frame = page.frame_locator("iframe")
-                frame.get_by_role("heading", name="Partial System Outage").wait_for()
+                frame.get_by_role("heading", name="Partial service outage").wait_for()
                 assert all(u.startswith((host_base, status_base)) for u in requested), requested
                 frame.get_by_role("link", name="Webhooks delayed").click()
                 page.wait_for_url(status_base + "incidents/hooks/")  # the top window left the customer's page

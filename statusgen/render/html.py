@@ -404,7 +404,8 @@ class Views:
 # ---------------------------------------------------------------- rendering
 
 
-def _environment(theme: Theme, ui: UI) -> jinja2.Environment:
+def template_environment(theme: Theme, ui: UI) -> jinja2.Environment:
+    """The theme's templates, autoescaped and strict, with the UI language's catalog installed."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
         bytecode_cache=template_cache(),  # compiled templates from the build cache, if a build has one
@@ -442,7 +443,7 @@ class Pages:
     def __init__(self, site: Site, now: datetime, theme: Theme, select=None):
         self.site, self.now, self.select = site, now, select
         self.ui = ui_for(site.language, zone(site.timezone))
-        self.env = _environment(theme, self.ui)
+        self.env = template_environment(theme, self.ui)
         self.assets, self.asset_outputs = fingerprinted_assets(theme)
         self.views = Views(site, now, self.ui)
         self.site_view = self.views.site_view()
