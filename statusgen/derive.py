@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from itertools import groupby
 
-from statusgen.model import ComponentStatus, Impact, Incident, Service, Site, Stage
+from statusgen.model import ComponentStatus, Impact, Incident, Service, Site, Stage, Update
 from statusgen.timeparse import zone
 
 
@@ -66,6 +66,12 @@ def phase(incident: Incident, now: datetime) -> Phase:
             return Phase.COMPLETED
         return Phase.IN_PROGRESS if start <= now else Phase.UPCOMING
     return Phase.RESOLVED if end is not None and end <= now else Phase.OPEN
+
+
+def published_updates(incident: Incident, now: datetime) -> tuple[Update, ...]:
+    """The updates readers can see at now, oldest first: one dated later is not posted yet
+    (e.g. a maintenance's 'Completed' written ahead), so no output may show it before its time."""
+    return tuple(u for u in incident.updates if u.at <= now)
 
 
 def is_active(incident: Incident, now: datetime) -> bool:

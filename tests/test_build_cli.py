@@ -148,3 +148,17 @@ def test_console_script_is_installed():
     exe = Path(sys.executable).with_name("statusgen")
     result = subprocess.run([str(exe) if exe.exists() else "statusgen", "--version"], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.startswith("statusgen ")
+
+
+def test_an_update_written_ahead_appears_nowhere_until_its_time(tmp_path):
+    body = (
+        "## 2026-11-20 14:12 +01:00 — Investigating\nWe see elevated 5xx responses from the API.\n\n"
+        "## 2026-11-20 16:00 +01:00 — Resolved\nWritten ahead: all fixed.\n"
+    )
+    content = make_repo(tmp_path, {"incidents/a.md": incident(resolved=None, body=body)})
+    before, after = tmp_path / "before", tmp_path / "after"
+    assert build(content, before, "2026-11-20T15:00:00+01:00") == 0
+    assert build(content, after, "2026-11-20T16:00:00+01:00") == 0
+    for name in ("incidents/a/index.html", "feed.xml", "feed.atom", "feed.json", "api/v2/incidents.json"):
+        assert "Written ahead" not in (before / name).read_text(), name
+        assert "Written ahead" in (after / name).read_text(), name

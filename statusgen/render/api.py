@@ -27,6 +27,7 @@ from statusgen.derive import (
     maintenance_in,
     open_incidents,
     phase,
+    published_updates,
     service_statuses,
 )
 from statusgen.model import ComponentStatus, Incident, Service, Site, Stage, Update
@@ -69,11 +70,6 @@ def incident_id(site: Site, incident: Incident) -> str:
 
 def update_id(site: Site, incident: Incident, update: Update) -> str:
     return stable_id("update", incident.id, update.anchor)
-
-
-def published(incident: Incident, now: datetime) -> tuple[Update, ...]:
-    """The updates readers can see at now, oldest first (later ones are not posted yet)."""
-    return tuple(u for u in incident.updates if u.at <= now)
 
 
 def update_statuses(incident: Incident, updates: tuple[Update, ...]) -> list[str]:
@@ -221,7 +217,7 @@ class Api:
 
     def incident_times(self, incident: Incident) -> tuple[datetime, datetime]:
         """(created, updated): when it was first posted, and when it last changed at or before now."""
-        updates = published(incident, self.now)
+        updates = published_updates(incident, self.now)
         created = updates[0].at if updates else incident.started
         edges = [created, *(u.at for u in updates)]
         edges += [t for t in active_span(incident) if t is not None and t <= self.now]
@@ -229,7 +225,7 @@ class Api:
         return created, max(candidates) if candidates else created
 
     def incident(self, incident: Incident) -> dict[str, Any]:
-        updates = published(incident, self.now)
+        updates = published_updates(incident, self.now)
         statuses = update_statuses(incident, updates)
         status = incident_status(incident, self.now, statuses)
         created, updated = self.incident_times(incident)

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from statusgen import urls
-from statusgen.derive import Phase, indicator, maintenance_in, open_incidents
+from statusgen.derive import Phase, indicator, maintenance_in, open_incidents, published_updates
 from statusgen.i18n import UI, ui_for
 from statusgen.model import Incident, Site, Stage
 from statusgen.render import Output
-from statusgen.render.api import incident_status, published, update_statuses
+from statusgen.render.api import incident_status, update_statuses
 from statusgen.render.html import STAGE_LABEL, Views, template_environment
 from statusgen.theme import Theme
 from statusgen.timeparse import zone
@@ -39,7 +39,7 @@ class Item:
 
 
 def _item(incident: Incident, now: datetime, ui: UI) -> Item:
-    posted = published(incident, now)
+    posted = published_updates(incident, now)
     latest = posted[-1].at if posted else incident.started
     # the same status the API gives: an 'update' carries on the stage before it
     status = incident_status(incident, now, update_statuses(incident, posted))

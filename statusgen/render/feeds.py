@@ -4,9 +4,9 @@ Every update of every incident and maintenance is its own entry, so a feed reade
 update as it is posted. An entry's id is a tag URI made of the site's host, the incident's id and
 the update's UTC time: it survives rebuilds, redeploys and edits of the update's text.
 
-The feeds are a function of the content alone (`now` is not used): an entry's time is the time
-written in the content, and a feed's updated/lastBuildDate is its newest entry's time, so two
-builds of the same content are byte-identical.
+An entry's time is the time written in the content, and a feed's updated/lastBuildDate is its
+newest entry's time, never the clock, so two builds of the same content are byte-identical. `now`
+only holds back updates dated after it (written ahead), as every other output does.
 """
 
 from __future__ import annotations
@@ -166,10 +166,12 @@ def incident_entries(site: Site, incident: Incident) -> list[Entry]:
 _Ref = tuple[datetime, str, int, Incident, Update]
 
 
-def site_feeds(site: Site) -> list[Feed]:
+def site_feeds(site: Site, now: datetime) -> list[Feed]:
     """The site's feed, then one per service in site.yaml order. Only the entries that make it into
     a feed are built: a site with 10,000 incidents has 40,000 updates and feeds of 200."""
-    refs: list[_Ref] = [(u.at, i.id, n, i, u) for i in site.incidents for n, u in enumerate(_updates(i))]
+    refs: list[_Ref] = [
+        (u.at, i.id, n, i, u) for i in site.incidents for n, u in enumerate(_updates(i)) if u.at <= now
+    ]
     built: dict[tuple[str, int], Entry] = {}
 
     def newest(selected: list[_Ref]) -> tuple[Entry, ...]:
@@ -270,7 +272,7 @@ def json_feed(site: Site, feed: Feed) -> bytes:
 
 def render(site: Site, now: datetime) -> list[Output]:
     outputs: list[Output] = []
-    for feed in site_feeds(site):
+    for feed in site_feeds(site, now):
         outputs.append((feed.path + "feed.xml", rss(site, feed)))
         outputs.append((feed.path + "feed.atom", atom(site, feed)))
         outputs.append((feed.path + "feed.json", json_feed(site, feed)))

@@ -343,7 +343,7 @@ class Views:
                     u.anchor, u.stage.value, ui.pgettext(*STAGE_LABEL[u.stage]), self.time(u.at),
                     render_markdown(_without_promise(u)), self.time(u.next_update.due) if u.next_update else None,
                 )  # fmt: skip
-                for u in reversed(incident.updates)
+                for u in reversed(derive.published_updates(incident, self.now))
             ),
             next_update=self.time(due) if due else None,
             next_update_overdue=bool(due and due < self.now),
