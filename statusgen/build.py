@@ -29,7 +29,7 @@ from statusgen.errors import ContentError, Diagnostic
 from statusgen.load import decode_text, load_repo, parse_site, parse_source, read_bytes, read_source, source_files
 from statusgen.markdown import plain_text, render_markdown
 from statusgen.model import Incident, Site
-from statusgen.publish import Changes, FileState, publish
+from statusgen.publish import Changes, FileState
 from statusgen.render import Output
 from statusgen.render import feeds, html, seo
 from statusgen.render import api, badges, embed, ical
@@ -115,11 +115,14 @@ class Builder:
         try:
             site, keys, hashes = self._load(hashes)
             live = set(keys.values())
-            outputs, rendering, kept = self._render(site, now, keys, hashes, record, verified)
-            stale = set(record["files"]) - set(verified) if record else set()
-            changes, states = publishmod.publish_build(
-                outputs, self.out, self.content, verified if record else None, kept, stale
-            )
+            staging = publishmod.Staging(self.out, self.content, verified if record else None)
+            try:
+                entries, rendering, kept = self._render(site, now, keys, hashes, record, verified, staging)
+                stale = set(record["files"]) - set(verified) if record else set()
+                changes, states = staging.commit(entries, kept, stale)
+            except BaseException:
+                staging.abandon()
+                raise
         finally:
             cachemod.deactivate_templates(templates)
             cachemod.deactivate(token)
@@ -127,8 +130,8 @@ class Builder:
         names = renderer_names()
         self.inputs.save_record({
             "input": incremental.input_key(now, hashes, names), "renderers": names, "files": states,
-            "incidents": len(site.incidents), **rendering,
-        })  # fmt: skip
+            "incidents": len(site.incidents),
+        }, rendering)  # fmt: skip
         return BuildResult(site, len(states), changes, len(site.incidents))
 
     def _save_cache(self, live: set | None) -> None:
@@ -194,17 +197,20 @@ class Builder:
 
     def _render(
         self, site: Site, now: datetime, keys: dict[int, bytes], hashes: dict[str, bytes],
-        record: dict | None, verified: dict[str, FileState],
-    ) -> tuple[list[Output], dict[str, Any], set[str]]:  # fmt: skip
-        """(rendered outputs, what to record of them, paths kept from the previous build unchanged)."""
+        record: dict | None, verified: dict[str, FileState], staging: publishmod.Staging,
+    ) -> tuple[list[tuple[str, bytes, str]], dict[str, Any], set[str]]:  # fmt: skip
+        """(staged outputs, what to record of them, paths kept from the previous build unchanged).
+
+        Each task stages its own outputs, so no process holds the whole site's bytes."""
         shared = cachemod.digest(
             now.isoformat(), *renderer_names(),
             *[part for name, h in sorted(hashes.items()) if not name.startswith("c/incidents/") for part in (name, h)],
         )  # fmt: skip
         theme = resolve_theme(self.content, site.theme)
-        previous = record["pages"] if record and record["shared"] == shared else {}
+        last = self.inputs.render_record() if record else {}
+        previous = last.get("pages", {}) if last.get("shared") == shared else {}
         selector = Selector(shared, keys, previous, verified)
-        known = set(record["incident_keys"]) if previous else set()  # type: ignore[index]
+        known = set(last.get("incident_keys", ())) if previous else set()
         fresh = sum(1 for i in site.incidents if keys.get(id(i)) not in known)
         # Feeds and the JSON API read every incident, so a large site renders in parallel even for
         # one edit; the HTML pages are split across workers only when many of them are to be rendered.
@@ -212,12 +218,12 @@ class Builder:
         shards = jobs if fresh >= PARALLEL_RENDER_MIN else 1
         tasks: list[tuple] = [("html", shard, shards) for shard in range(shards)]
         tasks += [("embed",)] + [("renderer", n) for n in range(len(RENDERERS))]
-        took = record.get("seconds", {}) if record else {}
+        took = last.get("seconds", {})
         tasks.sort(key=lambda t: -took.get(_task_name(t), 0.0))  # longest first: the workers finish together
         with self.progress.phase("rendered", len(tasks)) as phase:
-            results = parallel.map_tasks(lambda task: _timed(task, site, now, theme, selector), tasks, jobs,
-                                         lambda index: phase.advance())  # fmt: skip
-            outputs: list[Output] = []
+            results = parallel.map_tasks(lambda task: _timed(task, site, now, theme, selector, staging), tasks,
+                                         jobs, lambda index: phase.advance())  # fmt: skip
+            outputs: list[tuple[str, bytes, str]] = []
             pages: dict[str, bytes] = {}
             kept: set[str] = set()
             seconds: dict[str, float] = {}
@@ -239,10 +245,10 @@ def _task_name(task: tuple) -> str:
     return "/".join(map(str, task))
 
 
-def _timed(task: tuple, site: Site, now: datetime, theme: Theme, selector: "Selector"):
+def _timed(task: tuple, site: Site, now: datetime, theme: Theme, selector: "Selector", staging: publishmod.Staging):
     started = time.perf_counter()
     outputs, pages, kept = _render_task(task, site, now, theme, selector)
-    return outputs, pages, kept, time.perf_counter() - started
+    return staging.stage(outputs), pages, kept, time.perf_counter() - started
 
 
 class Selector:

@@ -234,11 +234,14 @@ def scan(roots: list[tuple[str, Path]], index: dict[str, tuple]) -> tuple[dict[s
     for prefix, root in roots:
         if not root.is_dir():
             continue
-        for dirpath, dirnames, filenames in os.walk(root):
+        top = str(root)
+        for dirpath, dirnames, filenames in os.walk(top):
             dirnames.sort()
+            inside = dirpath[len(top) :].strip(os.sep).replace(os.sep, "/")
+            base = f"{prefix}/{inside}/" if inside else f"{prefix}/"
             for name in sorted(filenames):
                 path = os.path.join(dirpath, name)
-                key = prefix + "/" + os.path.relpath(path, root).replace(os.sep, "/")
+                key = base + name
                 try:
                     st = os.stat(path)
                 except OSError:  # a dangling link, or removed meanwhile: the loader reports it

@@ -39,9 +39,15 @@ class Inputs:
         return hashes
 
     def record(self) -> dict[str, Any] | None:
+        """What the last build wrote: its input key, renderers, files and incident count."""
         return self.cache.record(self.out_record)
 
-    def save_record(self, record: dict[str, Any]) -> None:
+    def render_record(self) -> dict[str, Any]:
+        """How the last build rendered (page keys and the like): only needed when rebuilding."""
+        return self.cache.record(self.out_record + "-render") or {}
+
+    def save_record(self, record: dict[str, Any], render_record: dict[str, Any]) -> None:
+        self.cache.set_record(self.out_record + "-render", render_record)
         self.cache.set_record(self.out_record, record)
 
 

@@ -19,7 +19,7 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Collection, Iterable
+from typing import Collection, Iterable, NamedTuple
 
 from statusgen.render import Output
 
@@ -48,12 +48,22 @@ class Changes:
 
 def check_outputs(outputs: list[Output], kept: Iterable[str] = ()) -> None:
     """Refuse two outputs on one path and any path that could leave the output folder."""
+    paths = [p for p, _ in outputs] + list(kept)
+    for path in paths:
+        _check_path(path)
+    _check_unique(paths)
+
+
+def _check_path(path: str) -> None:
+    p = PurePosixPath(path)
+    if (not path or p.is_absolute() or ".." in p.parts or "\\" in path or path != p.as_posix()
+            or path in (MARKER, JOURNAL)):  # fmt: skip
+        raise PublishError(f"refusing to write output outside the site: {path!r}")
+
+
+def _check_unique(paths: list[str]) -> None:
     seen: set[str] = set()
-    for path in [p for p, _ in outputs] + list(kept):
-        p = PurePosixPath(path)
-        if (not path or p.is_absolute() or ".." in p.parts or "\\" in path or path != p.as_posix()
-                or path in (MARKER, JOURNAL)):  # fmt: skip
-            raise PublishError(f"refusing to write output outside the site: {path!r}")
+    for path in paths:
         if path.lower() in seen:
             raise PublishError(f"two outputs would be written to {path!r}")
         seen.add(path.lower())
@@ -71,8 +81,7 @@ def check_out_dir(out: Path, content: Path) -> None:
         )
 
 
-@dataclass(frozen=True)
-class FileState:
+class FileState(NamedTuple):
     """What a build wrote to one output file, to tell later whether it is still there as written."""
 
     sha: bytes
@@ -82,82 +91,131 @@ class FileState:
 
 def publish(outputs: list[Output], out: Path, content: Path) -> Changes:
     """Publish a whole build (every output rendered) without a record of the previous one."""
-    return publish_build(outputs, out, content)[0]
+    staging = Staging(out, content)
+    try:
+        return staging.commit(staging.stage(outputs))[0]
+    except BaseException:
+        staging.abandon()
+        raise
 
 
-def publish_build(
-    outputs: list[Output],
-    out: Path,
-    content: Path,
-    previous: dict[str, FileState] | None = None,
-    kept: Collection[str] = (),
-    stale: Collection[str] = (),
-) -> tuple[Changes, dict[str, FileState]]:
-    """Publish a build: `outputs` were rendered now; `kept` are paths whose bytes are known to be
-    the same as in the previous build, which wrote `previous` (None when there is no record:
-    then the output folder is compared file by file) and `stale` (files it wrote that were
-    changed since). Returns what changed and what is in the folder now."""
-    check_out_dir(out, content)
-    check_outputs(outputs, kept)
-    out = out.absolute()
-    _recover(out)
-    staging = out.with_name(f".{out.name}.staging")
-    if staging.exists():
-        shutil.rmtree(staging)
-    if not out.is_dir() or not any(p.name != MARKER for p in out.iterdir()):
-        if kept:
-            raise PublishError(f"{out} is empty, but the build expected files of an earlier build there")
-        return _publish_all(outputs, out, staging)
-    written = {path: data for path, data in outputs}
-    states: dict[str, FileState] = {}
-    added, changed, unchanged = [], [], 0
-    if previous is None:
-        compared = _compare(out, outputs)
-        removed = list(compared.removed)
-        added, changed, unchanged = list(compared.added), list(compared.changed), compared.unchanged
+class Staging:
+    """The staging folder of one publish. Outputs are staged as they are rendered, by whichever
+    process rendered them (only those that differ from the published files are written), and
+    commit() moves them in.
+
+    previous: what the last build wrote (verified), or None when there is no record: then each
+    output is compared with the file in the output folder."""
+
+    def __init__(self, out: Path, content: Path, previous: dict[str, FileState] | None = None):
+        check_out_dir(out, content)
+        self.out = out.absolute()
+        _recover(self.out)
+        self.dir = self.out.with_name(f".{self.out.name}.staging")
+        if self.dir.exists():
+            shutil.rmtree(self.dir)
+        self.dir.mkdir(parents=True)
+        self.fresh = not self.out.is_dir() or not any(p.name != MARKER for p in self.out.iterdir())
+        self.previous = previous
+
+    def stage(self, outputs: Iterable[Output]) -> list[tuple[str, bytes, str]]:
+        """Write the outputs that changed into the staging folder; returns (path, sha256, how)
+        for each, how being 'added', 'changed' or 'unchanged'."""
+        entries = []
         for path, data in outputs:
-            if path not in added and path not in changed:
-                states[path] = _state_of(out / path, _sha(data))
-    else:
-        missing = [p for p in kept if p not in previous]
-        if missing:
-            raise PublishError(f"the build kept {missing[0]!r}, which the previous build did not write")
-        for path in kept:
-            states[path] = previous[path]
-        unchanged = len(kept)
-        for path, data in outputs:
-            before = previous.get(path)
-            if before is not None and before.sha == _sha(data):
-                states[path] = before
-                unchanged += 1
-            elif before is not None or (out / path).exists():
-                changed.append(path)
+            _check_path(path)
+            sha = _sha(data)
+            target = self.out / path
+            if self.fresh:
+                how = "added"
+            elif self.previous is not None:
+                before = self.previous.get(path)
+                if before is not None and before.sha == sha:
+                    how = "unchanged"
+                else:
+                    how = "changed" if before is not None or os.path.lexists(target) else "added"
+            elif not target.is_file():
+                how = "added"
             else:
-                added.append(path)
-        removed = sorted((set(previous) | set(stale)) - set(written) - set(kept))
-    to_write = sorted(added + changed)
-    staging.mkdir(parents=True)
-    for path in to_write:
-        target = staging / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(written[path])
-    _fsync_tree(staging)
-    journal = staging / JOURNAL
-    _write_json(journal, {"write": to_write, "remove": sorted(removed)})  # the commit point
-    _apply(out, staging)
-    for path in to_write:
-        states[path] = _state_of(out / path, _sha(written[path]))
-    changes = Changes(tuple(sorted(added)), tuple(sorted(changed)), tuple(sorted(removed)), unchanged)
-    return changes, states
+                how = "unchanged" if target.stat().st_size == len(data) and target.read_bytes() == data else "changed"
+            if how != "unchanged":
+                staged = self.dir / path
+                staged.parent.mkdir(parents=True, exist_ok=True)
+                staged.write_bytes(data)
+            entries.append((path, sha, how))
+        return entries
+
+    def commit(
+        self, entries: list[tuple[str, bytes, str]], kept: Collection[str] = (), stale: Collection[str] = ()
+    ) -> tuple[Changes, dict[str, FileState]]:
+        """Move the staged files in. `kept`: paths not rendered because the previous build wrote
+        them as they are; `stale`: files the previous build wrote that were changed since.
+        Returns what changed and what is in the folder now."""
+        paths = [path for path, _, _ in entries]
+        _check_unique(paths + list(kept))
+        out, previous = self.out, self.previous
+        if self.fresh:
+            if kept:
+                raise PublishError(f"{out} is empty, but the build expected files of an earlier build there")
+            return self._swap(entries)
+        states: dict[str, FileState] = {}
+        if previous is None:
+            written = set(paths)
+            removed = sorted(
+                rel for p in out.rglob("*")
+                if p.is_file() and (rel := p.relative_to(out).as_posix()) != MARKER and rel not in written
+            )  # fmt: skip
+        else:
+            missing = [p for p in kept if p not in previous]
+            if missing:
+                raise PublishError(f"the build kept {missing[0]!r}, which the previous build did not write")
+            states.update((path, previous[path]) for path in kept)
+            removed = sorted((set(previous) | set(stale)) - set(paths) - set(kept))
+        for path, sha, how in entries:
+            if how == "unchanged":
+                states[path] = previous[path] if previous is not None else _state_of(out / path, sha)
+        to_write = sorted(path for path, _, how in entries if how != "unchanged")
+        _fsync_tree(self.dir)
+        _write_json(self.dir / JOURNAL, {"write": to_write, "remove": removed})  # the commit point
+        _apply(out, self.dir)
+        shas = {path: sha for path, sha, _ in entries}
+        for path in to_write:
+            states[path] = _state_of(out / path, shas[path])
+        added = tuple(sorted(path for path, _, how in entries if how == "added"))
+        changed = tuple(sorted(path for path, _, how in entries if how == "changed"))
+        unchanged = len(kept) + sum(1 for _, _, how in entries if how == "unchanged")
+        return Changes(added, changed, tuple(removed), unchanged), states
+
+    def _swap(self, entries: list[tuple[str, bytes, str]]) -> tuple[Changes, dict[str, FileState]]:
+        """The first build into an empty or missing folder: swap the whole staged folder in."""
+        out, staging = self.out, self.dir
+        (staging / MARKER).write_text(MARKER_TEXT)
+        _fsync_tree(staging)
+        old = out.with_name(f".{out.name}.old")
+        if old.exists():
+            shutil.rmtree(old)
+        if out.exists():
+            os.replace(out, old)
+        os.replace(staging, out)
+        if old.exists():
+            shutil.rmtree(old)
+        states = {path: _state_of(out / path, sha) for path, sha, _ in entries}
+        return Changes(tuple(sorted(states)), (), (), 0), states
+
+    def abandon(self) -> None:
+        """Drop what was staged, unless the move-in was committed (the next publish finishes it)."""
+        if self.dir.exists() and not (self.dir / JOURNAL).exists():
+            shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def verify(out: Path, previous: dict[str, FileState]) -> dict[str, FileState]:
     """The entries of a build record whose file is still in `out` with the recorded size and time
     (a file edited or removed by hand since is then rendered and written again)."""
     good = {}
+    root = str(out)
     for path, state in previous.items():
         try:
-            st = os.stat(out / path)
+            st = os.stat(os.path.join(root, path))
         except OSError:
             continue
         if st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
@@ -172,27 +230,6 @@ def _sha(data: bytes) -> bytes:
 def _state_of(path: Path, sha: bytes) -> FileState:
     st = path.stat()
     return FileState(sha, st.st_size, st.st_mtime_ns)
-
-
-def _publish_all(outputs: list[Output], out: Path, staging: Path) -> tuple[Changes, dict[str, FileState]]:
-    """The first build into an empty or missing folder: stage everything, swap the folder in."""
-    staging.mkdir(parents=True)
-    for path, data in outputs:
-        target = staging / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-    (staging / MARKER).write_text(MARKER_TEXT)
-    _fsync_tree(staging)
-    old = out.with_name(f".{out.name}.old")
-    if old.exists():
-        shutil.rmtree(old)
-    if out.exists():
-        os.replace(out, old)
-    os.replace(staging, out)
-    if old.exists():
-        shutil.rmtree(old)
-    states = {path: _state_of(out / path, _sha(data)) for path, data in outputs}
-    return Changes(tuple(sorted(states)), (), (), 0), states
 
 
 def _write_json(path: Path, value: object) -> None:
@@ -258,24 +295,3 @@ def _fsync_tree(root: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _compare(out: Path, outputs: list[Output]) -> Changes:
-    added, changed, unchanged = [], [], 0
-    new_paths = set()
-    for path, data in outputs:
-        new_paths.add(path)
-        old = out / path
-        if not old.is_file():
-            added.append(path)
-        elif old.stat().st_size != len(data) or old.read_bytes() != data:
-            changed.append(path)
-        else:
-            unchanged += 1
-    removed = []
-    if out.is_dir():
-        for p in out.rglob("*"):
-            rel = p.relative_to(out).as_posix()
-            if p.is_file() and rel != MARKER and rel not in new_paths:
-                removed.append(rel)
-    return Changes(tuple(sorted(added)), tuple(sorted(changed)), tuple(sorted(removed)), unchanged)
