@@ -123,7 +123,9 @@ def open_page(
             loaded.console_errors.append(f"{message.text}{loc}")
 
     def on_request_failed(request: Any) -> None:
-        if not is_foreign(request.url):  # foreign ones were aborted by us, already recorded
+        # Foreign ones were aborted by us and are already recorded. ERR_ABORTED is the browser
+        # cancelling a request because the tab navigated on (e.g. a late favicon), not a failure.
+        if not is_foreign(request.url) and "ERR_ABORTED" not in (request.failure or ""):
             loaded.failed_requests.append(f"{request.url}: {request.failure}")
 
     def on_response(response: Any) -> None:
