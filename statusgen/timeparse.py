@@ -30,6 +30,10 @@ _ZONE = r"(?P<zone>[A-Za-z][A-Za-z0-9_+\-]*(?:/[A-Za-z0-9_+\-]+)*)"
 _TIMESTAMP_RE = re.compile(rf"^{_DATE}(?:[Tt]|\s+){_TIME}(?:\s*{_OFFSET}|\s+{_ZONE})?$")
 
 UTC_NAMES = {"UTC", "GMT", "Z", "Etc/UTC"}
+# Bounds that keep every date arithmetic in range (datetime ends at year 9999): a year 9999 time
+# with an offset, or a promise a day after it, raised OverflowError.
+MIN_YEAR, MAX_YEAR = 1900, 9000
+MAX_DURATION = timedelta(days=3660)
 
 
 @lru_cache(maxsize=None)
@@ -86,6 +90,8 @@ def parse_timestamp(text: str, default_zone: str) -> datetime:
         clock = time(int(hh), int(mm), int(seconds), int(round((seconds % 1) * 1_000_000)))
     except ValueError as exc:
         raise TimeSyntaxError(f"'{raw}' is not a real date and time ({exc})", TIMESTAMP_HINT) from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise TimeSyntaxError(f"'{raw}' is not between the years {MIN_YEAR} and {MAX_YEAR}", TIMESTAMP_HINT)
     naive = datetime.combine(day, clock)
     if m["offset"]:
         return naive.replace(tzinfo=_parse_offset(m["offset"]))
@@ -108,12 +114,17 @@ def parse_duration(text: str) -> timedelta:
         if words[pos : m.start()].strip(" ,"):
             break
         amount, unit = float(m[1]), m[2].lower()[0]
-        total += timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[unit]: amount})
+        try:
+            total += timedelta(**{{"d": "days", "h": "hours", "m": "minutes", "s": "seconds"}[unit]: amount})
+        except OverflowError:
+            total = MAX_DURATION * 2
         pos, parts = m.end(), parts + 1
     if not parts or words[pos:].strip(" ,"):
         raise TimeSyntaxError(f"cannot read '{raw}' as a duration", DURATION_HINT)
     if total <= timedelta():
         raise TimeSyntaxError(f"'{raw}' is not a positive duration", DURATION_HINT)
+    if total > MAX_DURATION:
+        raise TimeSyntaxError(f"'{raw}' is longer than ten years", DURATION_HINT)
     return total
 
 
