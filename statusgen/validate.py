@@ -39,6 +39,8 @@ from statusgen.model import (
     Window,
 )
 from statusgen.timeparse import (
+    MAX_YEAR,
+    MIN_YEAR,
     NEXT_UPDATE_LINE,
     TimeSyntaxError,
     parse_duration,
@@ -244,9 +246,12 @@ def _service_id(text: str) -> str:
 
 def _date(text: str) -> date:
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
         raise ValueError(f"'{text}' is not a date; write YYYY-MM-DD") from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:  # uptime arithmetic needs room either side
+        raise ValueError(f"'{text}' is not between the years {MIN_YEAR} and {MAX_YEAR}")
+    return day
 
 
 def _uptime_rule(node: Mapping, r: Reader) -> UptimeRule:
