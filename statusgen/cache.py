@@ -12,14 +12,16 @@ Two kinds of data:
   start of a build, new entries appended as one new segment at its end;
 - records: one value by name (what the last build wrote to an output folder), replaced whole.
 
-The cache is pickled: it must be as trusted as the code that reads it (like __pycache__), which
-holds for a folder that only the build writes.
+The cache folder sits in the status repo's folder, so a pull request could ship one: every file
+is therefore signed (HMAC-SHA256) with a key that never lives in the repo (this machine's, in
+$XDG_CACHE_HOME/statusgen/, or STATUSGEN_CACHE_KEY), and nothing unsigned is ever unpickled.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import os
 import pickle
 import sys
@@ -80,18 +82,46 @@ def digest(*parts: bytes | str) -> bytes:
 # ---------------------------------------------------------------- segment files
 
 
-def _encode(salt: bytes, value: Any) -> bytes:
+def secret_key() -> bytes:
+    """The key that signs this machine's cache files: STATUSGEN_CACHE_KEY if set (say, a CI secret,
+    to reuse a cache between CI runs), else a random key made once in $XDG_CACHE_HOME/statusgen/
+    (~/.cache), readable by this user only; else one for this process alone."""
+    if text := os.environ.get("STATUSGEN_CACHE_KEY"):
+        return hashlib.sha256(text.encode()).digest()
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "statusgen"
+    path = folder / "cache-key"
+    for _ in range(2):
+        try:
+            data = path.read_bytes()
+            if len(data) == 32:
+                return data
+        except OSError:
+            pass
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # the first process wins
+            with os.fdopen(fd, "wb") as f:
+                f.write(os.urandom(32))
+        except OSError:
+            pass
+    return _PROCESS_KEY
+
+
+_PROCESS_KEY = os.urandom(32)
+
+
+def _encode(key: bytes, salt: bytes, value: Any) -> bytes:
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    return MAGIC + salt + hashlib.sha256(payload).digest() + payload
+    return MAGIC + salt + hmac.digest(key, salt + payload, "sha256") + payload
 
 
-def _decode(salt: bytes, data: bytes) -> tuple[bool, Any]:
-    """(ok, value); not ok for a foreign, stale or damaged file."""
+def _decode(key: bytes, salt: bytes, data: bytes) -> tuple[bool, Any]:
+    """(ok, value); not ok for a foreign, stale, damaged or unsigned file, which is never unpickled."""
     head = len(MAGIC) + SALT_BYTES + 32
     if len(data) < head or not data.startswith(MAGIC) or data[len(MAGIC) : len(MAGIC) + SALT_BYTES] != salt:
         return False, None
     payload = data[head:]
-    if hashlib.sha256(payload).digest() != data[head - 32 : head]:
+    if not hmac.compare_digest(hmac.digest(key, salt + payload, "sha256"), data[head - 32 : head]):
         return False, None
     try:
         return True, pickle.loads(payload)
@@ -115,8 +145,8 @@ def _remove(path: Path) -> None:
 class Table:
     """Entries of one kind (key → value), read from and appended to segment files."""
 
-    def __init__(self, folder: Path | None, salt: bytes):
-        self.folder, self.salt = folder, salt
+    def __init__(self, folder: Path | None, salt: bytes, key: bytes):
+        self.folder, self.salt, self.key = folder, salt, key
         self.entries: dict[Any, Any] = {}
         self.new: dict[Any, Any] = {}
         self.segments: list[Path] = []
@@ -134,7 +164,7 @@ class Table:
                 data = path.read_bytes()
             except OSError:  # removed by a concurrent compaction
                 continue
-            ok, value = _decode(self.salt, data)
+            ok, value = _decode(self.key, self.salt, data)
             if not ok or not isinstance(value, dict):
                 _remove(path)  # stale (other code) or damaged: never read again
                 continue
@@ -158,12 +188,12 @@ class Table:
         name = f"{os.getpid()}-{os.urandom(6).hex()}.seg"
         if len(self.segments) + 1 > MAX_SEGMENTS:
             keep = self.entries if live is None else {k: v for k, v in self.entries.items() if key(k) in live}
-            _write_atomic(self.folder / ("0-" + name), _encode(self.salt, keep))
+            _write_atomic(self.folder / ("0-" + name), _encode(self.key, self.salt, keep))
             for old in self.segments:
                 _remove(old)
             self.segments = [self.folder / ("0-" + name)]
         else:
-            _write_atomic(self.folder / ("1-" + name), _encode(self.salt, self.new))
+            _write_atomic(self.folder / ("1-" + name), _encode(self.key, self.salt, self.new))
             self.segments.append(self.folder / ("1-" + name))
         self.new = {}
 
@@ -171,9 +201,10 @@ class Table:
 class Cache:
     """The cache folder; `Cache(None)` keeps everything in memory only (--no-cache)."""
 
-    def __init__(self, root: Path | None, salt: bytes | None = None):
+    def __init__(self, root: Path | None, salt: bytes | None = None, key: bytes | None = None):
         self.root = root
         self.salt = salt or code_salt()
+        self.key = key or (secret_key() if root is not None else _PROCESS_KEY)
         self.tables: dict[str, Table] = {}
         if root is not None:
             self._prepare(root)
@@ -192,7 +223,7 @@ class Cache:
 
     def table(self, name: str) -> Table:
         if name not in self.tables:
-            self.tables[name] = Table(self.root / "v1" / name if self.root else None, self.salt)
+            self.tables[name] = Table(self.root / "v1" / name if self.root else None, self.salt, self.key)
         return self.tables[name]
 
     def record(self, name: str) -> Any:
@@ -203,7 +234,7 @@ class Cache:
             data = path.read_bytes()
         except OSError:
             return None
-        ok, value = _decode(self.salt, data)
+        ok, value = _decode(self.key, self.salt, data)
         if not ok:
             _remove(path)
         return value if ok else None
@@ -213,7 +244,7 @@ class Cache:
             return
         folder = self.root / "v1" / "records"
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomic(folder / f"{name}.rec", _encode(self.salt, value))
+        _write_atomic(folder / f"{name}.rec", _encode(self.key, self.salt, value))
 
 
 # ---------------------------------------------------------------- what the inputs are
@@ -340,14 +371,35 @@ def activate_templates(cache: Cache):
     """Make the cache's template folder this thread's; returns a token for deactivate_templates()."""
     if cache.root is None:
         return _TEMPLATES.set(None)
-    import jinja2
-
-    folder = cache.root / "v1" / "templates" / cache.salt.hex()[:16]
+    folder = cache.root / "v1" / "templates"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
         return _TEMPLATES.set(None)
-    return _TEMPLATES.set(jinja2.FileSystemBytecodeCache(str(folder)))
+    return _TEMPLATES.set(_signed_templates(folder, cache.key, cache.salt))
+
+
+def _signed_templates(folder: Path, key: bytes, salt: bytes) -> Any:
+    """A Jinja bytecode cache whose files are signed like the rest (compiled code is code)."""
+    import jinja2
+
+    class SignedBytecodeCache(jinja2.BytecodeCache):
+        def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                data = (folder / f"{bucket.key}.jbc").read_bytes()
+            except OSError:
+                return
+            ok, value = _decode(key, salt, data)
+            if ok and isinstance(value, bytes):
+                bucket.bytecode_from_string(value)
+
+        def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+            try:
+                _write_atomic(folder / f"{bucket.key}.jbc", _encode(key, salt, bucket.bytecode_to_string()))
+            except OSError:
+                pass
+
+    return SignedBytecodeCache()
 
 
 def deactivate_templates(token) -> None:

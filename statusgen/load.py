@@ -88,21 +88,23 @@ def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Dia
     base = root / folder
     if not base.is_dir():
         return []
-    found: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(base, followlinks=False):
+    top = str(root)
+    found: list[tuple[str, Path]] = []  # (path relative to root, path); plain strings: repos hold 10,000s
+    for dirpath, dirnames, filenames in os.walk(os.path.join(top, folder), followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
+        inside = dirpath[len(top) :].strip(os.sep).replace(os.sep, "/")
         for name in sorted(filenames):
             if name.endswith(".md") and not name.startswith("."):
-                rel = (Path(dirpath) / name).relative_to(root).as_posix()
+                rel = f"{inside}/{name}"
                 shown = os.fsencode(rel).decode("utf-8", "replace")
                 if shown != rel:  # undecodable bytes in the name, which can be neither a URL nor printed
                     problems.append(Diagnostic(shown, 0, "file name is not UTF-8", "rename it: a-z, 0-9 and '-'"))
                 else:
-                    found.append(Path(dirpath) / name)
+                    found.append((rel, Path(dirpath, name)))
         for d in dirnames:
-            if (Path(dirpath) / d).is_symlink():
+            if os.path.islink(os.path.join(dirpath, d)):
                 _check_inside(root, Path(dirpath) / d, problems)
-    return sorted(found, key=lambda p: p.relative_to(root).as_posix())
+    return [path for _, path in sorted(found, key=lambda item: item[0])]
 
 
 def _check_inside(root: Path, path: Path, problems: list[Diagnostic]) -> bool:

@@ -254,3 +254,31 @@ def test_an_interrupted_publish_is_finished_by_the_next_build(site, tmp_path, mo
     monkeypatch.setattr(publish, "_apply", real)
     rebuild_matches_clean(content, out, tmp_path)
     assert not out.with_name(f".{out.name}.staging").exists()
+
+
+class _Trap:
+    """A pickle that creates a file when loaded: what a hostile cache file would do, less politely."""
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+def test_a_cache_folder_that_came_with_the_repository_is_never_unpickled(site, tmp_path):
+    """A pull request can add .statusgen-cache/ next to content/, with the right salt (statusgen's
+    source is public), but not signed with this machine's key: it is dropped, never loaded."""
+    from statusgen import cache
+
+    content, out = site
+    folder = default_dir(content)
+    forged = cache._encode(b"an attacker's own key".ljust(32, b"!"), cache.code_salt(), {"x": _Trap(tmp_path / "pwned")})
+    files = [*folder.rglob("*.seg"), *folder.rglob("*.rec"), *folder.rglob("*.jbc")]
+    assert any(p.suffix == ".jbc" for p in files)  # compiled templates are cached (and signed) too
+    for path in files:
+        path.write_bytes(forged)
+    path = content / "incidents/2026/b.md"
+    path.write_text(path.read_text().replace("Pages take 20 s", "Pages take 35 s"))
+    rebuild_matches_clean(content, out, tmp_path)
+    assert not (tmp_path / "pwned").exists()
