@@ -20,7 +20,7 @@ import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from statusgen import cache as cachemod
 from statusgen import incremental, parallel, urls
@@ -43,7 +43,7 @@ RENDERERS = (feeds.render, seo.render, api.render, expiry.render, ical.render, b
 
 # Below these sizes the pool costs more than it saves.
 PARALLEL_PARSE_MIN = 200  # files to parse
-PARALLEL_RENDER_MIN = 200  # incidents in a site whose pages are mostly to be rendered
+PARALLEL_RENDER_MIN = 200  # incidents in the site (to render on all cores) or pages to render (to split the HTML)
 
 
 @dataclass(frozen=True)
@@ -98,6 +98,9 @@ class Builder:
         self.progress = progress or parallel.Progress(quiet=True)
         self.inputs = incremental.Inputs(content, out, cache)
         self.memos: dict[str, cachemod.Memo] | None = None
+        # Called with the HTML pages as soon as they are rendered, before the other formats (serve
+        # shows them at once); only when the build renders in this process.
+        self.on_pages: Callable[[list[Output]], None] | None = None
 
     def build(self, now: datetime, state: tuple | None = None) -> BuildResult:
         """state: what incremental.unchanged() said, if the caller asked it already."""
@@ -220,9 +223,12 @@ class Builder:
         tasks += [("embed",)] + [("renderer", n) for n in range(len(RENDERERS))]
         took = last.get("seconds", {})
         tasks.sort(key=lambda t: -took.get(_task_name(t), 0.0))  # longest first: the workers finish together
+        early = self.on_pages if jobs == 1 else None
+        if early is not None:
+            tasks.sort(key=lambda t: t[0] != "html")
         with self.progress.phase("rendered", len(tasks)) as phase:
-            results = parallel.map_tasks(lambda task: _timed(task, site, now, theme, selector, staging), tasks,
-                                         jobs, lambda index: phase.advance())  # fmt: skip
+            results = parallel.map_tasks(lambda task: _timed(task, site, now, theme, selector, staging, early),
+                                         tasks, jobs, lambda index: phase.advance())  # fmt: skip
             outputs: list[tuple[str, bytes, str]] = []
             pages: dict[str, bytes] = {}
             kept: set[str] = set()
@@ -245,9 +251,12 @@ def _task_name(task: tuple) -> str:
     return "/".join(map(str, task))
 
 
-def _timed(task: tuple, site: Site, now: datetime, theme: Theme, selector: "Selector", staging: publishmod.Staging):
+def _timed(task: tuple, site: Site, now: datetime, theme: Theme, selector: "Selector", staging: publishmod.Staging,
+           early: Callable[[list[Output]], None] | None = None):  # fmt: skip
     started = time.perf_counter()
     outputs, pages, kept = _render_task(task, site, now, theme, selector)
+    if early is not None and task[0] == "html":
+        early(outputs)
     return staging.stage(outputs), pages, kept, time.perf_counter() - started
 
 

@@ -143,21 +143,46 @@ class Preview:
         self.stopped = threading.Event()
         self.first_change = 0.0
         self.last_change = 0.0
+        # Pages rendered by the running build, served before the build has written them (the feeds
+        # and the API take longer and follow a moment later).
+        self.overlay: dict[str, bytes] = {}
+        self.shown_early = False
+        self.builder.on_pages = self.pages_rendered
+
+    def pages_rendered(self, outputs: list[tuple[str, bytes]]) -> None:
+        overlay = {path: data for path, data in outputs if path.endswith(".html")}
+        changed = False
+        for path, data in overlay.items():
+            try:
+                changed = (self.out / path).read_bytes() != data
+            except OSError:
+                changed = True
+            if changed:
+                break
+        if changed and self.state.built:
+            self.overlay = overlay
+            self.shown_early = True
+            self.state.succeeded(True)
 
     def build(self) -> None:
         started = time.perf_counter()
+        self.shown_early = False
         try:
             result = self.builder.build(self.now)
         except Exception as exc:  # noqa: BLE001 - any failure is shown in the page; serving goes on
+            if self.overlay:  # take back pages shown early
+                self.overlay = {}
+                self.state.succeeded(True)
             problems = problems_of(exc, self.content)
             self.state.failed(problems)
             first = problems[0]
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
             self.log(f"error: {first['path']}:{first['line']}: {first['message']}{more}; still serving the last good site")
             return
+        self.overlay = {}
         c = result.changes
         changed = bool(c.added or c.changed or c.removed)
-        self.state.succeeded(changed)
+        self.state.succeeded(changed and not self.shown_early)
         took = time.perf_counter() - started
         if changed:
             self.log(f"rebuilt in {took:.2f} s: {c.summary()}")
@@ -238,6 +263,11 @@ class Handler(SimpleHTTPRequestHandler):
         state = self.preview.state
         if not state.built:
             self._send(503, "text/html; charset=utf-8", inject(NOT_BUILT.encode(), state.generation))
+            return
+        wanted = path.lstrip("/")
+        early = self.preview.overlay.get(wanted + "index.html" if wanted == "" or wanted.endswith("/") else wanted)
+        if early is not None:
+            self._send(200, "text/html; charset=utf-8", inject(early, state.generation))
             return
         local = Path(self.translate_path(path))
         if local.is_dir():
