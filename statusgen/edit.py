@@ -21,7 +21,7 @@ from statusgen.load import split_front_matter
 from statusgen.markdown import split_level2
 from statusgen.model import INCIDENT_STAGES, MAINTENANCE_STAGES, Stage
 from statusgen.timeparse import TimeSyntaxError, localize, parse_timestamp, zone
-from statusgen.validate import STAGE_ALIASES, UPDATE_HEADING
+from statusgen.validate import UPDATE_HEADING, stage_from_word
 from statusgen.yamlnodes import Mapping, YamlError, parse_yaml
 
 _EOL = re.compile(r"\r\n|\r|\n")
@@ -199,13 +199,7 @@ def promise_line(next_in: timedelta | None = None, by: str | None = None) -> str
 
 
 def parse_stage(word: str, maintenance: bool) -> Stage:
-    key = word.strip().lower()
-    stage = STAGE_ALIASES.get(key)
-    if stage is None:
-        try:
-            stage = Stage(re.sub(r"[\s\-]+", "_", key))
-        except ValueError:
-            stage = None
+    stage = stage_from_word(word)
     allowed = MAINTENANCE_STAGES if maintenance else INCIDENT_STAGES
     if stage not in allowed:
         kind = "maintenance" if maintenance else "an incident"

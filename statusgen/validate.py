@@ -425,15 +425,22 @@ def _body(f: SourceFile, r: Reader, site: Site, kind: Kind) -> tuple[str, list[U
     return blocks[0].text, updates, sections
 
 
-def _stage(word: str, allowed: frozenset[Stage], kind: Kind, line: int, r: Reader) -> Stage | None:
+def stage_from_word(word: str) -> Stage | None:
+    """The stage a heading's word names ('In progress', 'in-progress', 'Post-mortem'…), or None."""
     key = word.strip().lower()
-    stage = STAGE_ALIASES.get(key)
+    if key in STAGE_ALIASES:
+        return STAGE_ALIASES[key]
+    try:
+        return Stage(re.sub(r"[\s\-]+", "_", key))
+    except ValueError:
+        return None
+
+
+def _stage(word: str, allowed: frozenset[Stage], kind: Kind, line: int, r: Reader) -> Stage | None:
+    stage = stage_from_word(word)
     if stage is None:
-        try:
-            stage = Stage(re.sub(r"[\s\-]+", "_", key))
-        except ValueError:
-            r.error(line, f"unknown stage '{word}'", did_you_mean(key, sorted(s.label for s in allowed)))
-            return None
+        r.error(line, f"unknown stage '{word}'", did_you_mean(word.strip().lower(), sorted(s.label for s in allowed)))
+        return None
     if stage not in allowed:
         r.error(line, f"'{stage.label}' is not a stage of {kind.value}",
                 "stages: " + ", ".join(sorted(s.label for s in allowed)))  # fmt: skip
