@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 import jinja2
 
-from statusgen import derive, expiry, urls
+from statusgen import derive, expiry, index, urls
 from statusgen.cache import template_cache
 from statusgen.derive import Indicator, Phase, Uptime
 from statusgen.i18n import UI, N_, pN_, ui_for
@@ -265,6 +265,8 @@ class Views:
         self.site, self.now, self.ui = site, now, ui
         self.statuses = derive.service_statuses(site, now)
         self.names = {s.id: s.name for s in site.services}
+        self.by_service = index.by_service(site)  # so a service page reads its own incidents only
+        self.recent = index.recent(site, now)  # what the uptime bars can show
         self._incidents: dict[str, IncidentView] = {}  # each incident shows on several pages
 
     def _(self, message: str) -> str:
@@ -384,8 +386,8 @@ class Views:
         status = self.statuses[sid]
         return ServiceView(
             sid, svc.name, urls.service(sid), svc.description, status.value, self._(STATUS_LABEL[status]),
-            self.ui.percent(derive.uptime(self.site, svc, self.now, 30).ratio),
-            self.uptime(derive.uptime(self.site, svc, self.now, 90)),
+            self.ui.percent(derive.uptime(self.recent, svc, self.now, 30).ratio),
+            self.uptime(derive.uptime(self.recent, svc, self.now, 90)),
         )  # fmt: skip
 
     def site_view(self) -> SiteView:
@@ -495,7 +497,7 @@ class Pages:
             view = views.incident(incident)
             outputs.append(self.page("incident.html", view.path, incident.title, refresh=view.is_live, incident=view))
         for svc in services:
-            latest = derive.incidents_of(site, svc.id)[:INCIDENTS_ON_SERVICE_PAGE]
+            latest = views.by_service[svc.id][:INCIDENTS_ON_SERVICE_PAGE]
             if not self.wanted(svc.path, svc, latest):
                 continue
             its = [views.incident(i) for i in latest]
