@@ -66,7 +66,7 @@ def main() -> None:
                         marker = f"Edited title number {n} for the latency benchmark"
                         text = "\n".join(f"title: {marker}" if line.startswith("title: ") else line
                                          for line in original.split("\n"))  # fmt: skip
-                        time.sleep(0.5)  # let the previous reload settle
+                        time.sleep(2.5)  # let the previous rebuild finish (feeds and API follow the pages)
                         started = time.perf_counter()
                         path.write_text(text, encoding="utf-8")
                         page.wait_for_function(

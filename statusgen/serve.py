@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from statusgen.errors import ContentError
 
-DEBOUNCE_SECONDS = 0.08  # quiet time after the last change before rebuilding
+DEBOUNCE_SECONDS = 0.05  # quiet time after the last change before rebuilding
 MAX_DELAY_SECONDS = 0.5  # rebuild at the latest this long after the first change of a burst
 KEEPALIVE_SECONDS = 10.0
 PREFIX = "/__statusgen/"
@@ -385,6 +385,9 @@ def run_serve(args: argparse.Namespace) -> int:
               "choose another --port (0 picks a free one)", file=sys.stderr)  # fmt: skip
         return 1
     server.daemon_threads = True
+    # A rebuild holds the GIL for long stretches; switching often lets the server answer the
+    # reloading browser right away instead of after the feeds are rendered.
+    sys.setswitchinterval(0.0005)
     preview.build()  # before any thread starts, so a large first build may use every core
     preview.builder.jobs = 1
     observer = watch(preview, [args.content, builtin_themes_dir()])
