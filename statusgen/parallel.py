@@ -8,6 +8,7 @@ process with a single thread (a forked copy of a threaded process can deadlock).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -62,6 +63,9 @@ def map_tasks(
     _WORK = (function, items)
     memos = cache.active_memos() or {}
     results: list[Any] = [None] * len(items)
+    # Workers share the parent's memory until they write to it; a garbage collection in a worker
+    # would write to every object it visits, so the objects made so far are left out of it.
+    gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
             for index, result, found in pool.imap_unordered(_run, range(len(items))):
@@ -72,6 +76,7 @@ def map_tasks(
                     on_done(index)
     finally:
         _WORK = None
+        gc.unfreeze()
     return results
 
 
