@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from enum import Enum
+from functools import cached_property
 
 
 class Impact(Enum):
@@ -152,7 +153,8 @@ class Incident:
     window: Window | None  # maintenance only
     source: Source
 
-    @property
+    # Cached (read ~50 times per incident by a build); a frozen dataclass keeps a __dict__ for it.
+    @cached_property
     def service_ids(self) -> tuple[str, ...]:
         return tuple(sid for sid, _ in self.services)
 
@@ -160,7 +162,7 @@ class Incident:
     def postmortem_section(self) -> Section | None:
         return next((s for s in self.sections if s.title.strip().lower() == "postmortem"), None)
 
-    @property
+    @cached_property
     def is_maintenance(self) -> bool:
         return self.kind is Kind.MAINTENANCE
 
