@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -169,6 +171,37 @@ def test_a_rebuild_with_nothing_changed_writes_nothing(site, capsys):
 
     assert main(["build", "--content", str(content), "--out", str(out), "--now", NOW]) == 0
     assert "0 added, 0 changed, 0 removed" in capsys.readouterr().out
+
+
+def test_a_rebuild_with_nothing_changed_loads_no_renderer(site):
+    """A `statusgen build` with nothing to do (a scheduled rebuild, a CI re-run) answers from the
+    last build's record: it imports neither the renderers nor the other commands."""
+    content, out = site
+    script = (
+        "import sys; from statusgen.cli import main; "
+        f"code = main(['build', '--content', {str(content)!r}, '--out', {str(out)!r}, '--now', {NOW!r}, '-q']); "
+        "print(code, sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('jinja2', 'markdown_it', 'feedgen', 'babel', 'yaml', 'watchdog') or m.startswith('statusgen.commands')))"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "0 []", done.stderr
+
+
+def test_every_command_is_registered_by_the_module_the_cli_names():
+    """`statusgen <command>` imports only the module cli.COMMANDS names for it: that module must add
+    exactly those commands, or a command would be missing from its own command line."""
+    import argparse
+    import importlib
+
+    from statusgen.cli import COMMAND_MODULES, COMMANDS, make_parser
+
+    for module in COMMAND_MODULES:
+        subparsers = argparse.ArgumentParser().add_subparsers()
+        importlib.import_module(module).register(subparsers)
+        assert sorted(subparsers.choices) == sorted(c for c, m in COMMANDS.items() if m == module)
+    for command in COMMANDS:
+        (choices,) = [a.choices for a in make_parser(command)._actions if isinstance(a, argparse._SubParsersAction)]
+        assert command in choices
 
 
 def test_a_file_edited_or_deleted_in_the_output_is_written_again(site, tmp_path):
