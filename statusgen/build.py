@@ -161,13 +161,14 @@ class Builder:
         incident_paths, page_paths = source_files(content, problems)
         table = self.cache.table("incidents")
         results: dict[str, tuple[bytes | None, Incident | None, tuple[Diagnostic, ...]]] = {}
+        entry_keys: dict[str, bytes] = {}  # rel → the cache key of what it was parsed from
         misses = []
-        for path in incident_paths:
-            rel = path.relative_to(content).as_posix()
+        for rel, _path in incident_paths:
             h = hashes.get("c/" + rel)
-            hit = table.get(cachemod.digest(rel, h, site_key)) if h else None
+            hit = table.get(key := cachemod.digest(rel, h, site_key)) if h else None
             if hit is not None:
                 results[rel] = (h, *hit)
+                entry_keys[rel] = key
             else:
                 misses.append(rel)
         with self.progress.phase("parsed", len(misses)) as phase:
@@ -184,15 +185,16 @@ class Builder:
                 results[rel] = (h, incident, found)
                 if h is not None:
                     hashes["c/" + rel] = h  # what was parsed, even if the file changed since the scan
-                    table.put(cachemod.digest(rel, h, site_key), (incident, found))
+                    entry_keys[rel] = cachemod.digest(rel, h, site_key)
+                    table.put(entry_keys[rel], (incident, found))
         incidents, keys = [], {}
         for rel in sorted(results):
             h, incident, found = results[rel]
             problems.extend(found)
             if incident is not None:
                 incidents.append(incident)
-                keys[id(incident)] = cachemod.digest(rel, h, site_key)  # type: ignore[arg-type]
-        pages = [p for path in page_paths if (f := read_source(content, path, problems))
+                keys[id(incident)] = entry_keys[rel]
+        pages = [p for _, path in page_paths if (f := read_source(content, path, problems))
                  and (p := validate_page(f, problems))]  # fmt: skip
         return assemble(config, incidents, pages, problems), keys, hashes
 

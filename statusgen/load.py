@@ -47,9 +47,11 @@ def load_repo(root: Path) -> RawRepo:
     problems: list[Diagnostic] = []
     site = _load_site(root, problems)
     incidents = tuple(
-        f for p in _markdown_files(root, "incidents", True, problems) if (f := read_source(root, p, problems))
+        f for _, p in _markdown_files(root, "incidents", True, problems) if (f := read_source(root, p, problems))
     )
-    pages = tuple(f for p in _markdown_files(root, "pages", False, problems) if (f := read_source(root, p, problems)))
+    pages = tuple(
+        f for _, p in _markdown_files(root, "pages", False, problems) if (f := read_source(root, p, problems))
+    )
     if site is None:
         raise ContentError(problems)
     return RawRepo(root, site, incidents, pages, tuple(problems))
@@ -79,12 +81,15 @@ def parse_site(text: str, problems: list[Diagnostic]) -> Mapping | None:
     return node
 
 
-def source_files(root: Path, problems: list[Diagnostic]) -> tuple[list[Path], list[Path]]:
-    """(incidents/**/*.md, pages/*.md), each sorted by path; hidden files and folders are skipped."""
+def source_files(
+    root: Path, problems: list[Diagnostic]
+) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
+    """(incidents/**/*.md, pages/*.md) as (path relative to root with '/', path), each sorted by
+    path; hidden files and folders are skipped."""
     return _markdown_files(root, "incidents", True, problems), _markdown_files(root, "pages", False, problems)
 
 
-def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> list[Path]:
+def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> list[tuple[str, Path]]:
     base = root / folder
     if not base.is_dir():
         return []
@@ -104,7 +109,7 @@ def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Dia
         for d in dirnames:
             if os.path.islink(os.path.join(dirpath, d)):
                 _check_inside(root, Path(dirpath) / d, problems)
-    return [path for _, path in sorted(found, key=lambda item: item[0])]
+    return sorted(found, key=lambda item: item[0])
 
 
 def _check_inside(root: Path, path: Path, problems: list[Diagnostic]) -> bool:
