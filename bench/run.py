@@ -8,11 +8,13 @@ For each N it times whole `statusgen build` processes, as a user or CI runs them
 - no change:  the same content and the same --now again;
 - edit old:   one old, resolved incident edited (a sentence added to an update);
 - edit open:  one of the open incidents edited (what happens during an incident);
+- edit, later: an old incident edited and built 5, 10, 15 … minutes after the previous build, as a
+              CI build of a pull request would (its --now is the clock): only the pages whose
+              content or status moved on are rendered again;
 and reports medians of the runs, the CPU time (all processes), and the peak memory of the whole
 process tree (the sum of the proportional set size of the build and its workers, sampled every
-25 ms; RSS of the main process alone for comparison). Every build uses the same --now, so a
-"no change" build really has nothing to do: with another --now every page's "generated" line
-changes by design.
+25 ms; RSS of the main process alone for comparison). All but the last kind use the same --now,
+so a "no change" build really has nothing to do.
 """
 
 from __future__ import annotations
@@ -27,12 +29,15 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import NOW_TEXT, write  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+START = datetime.fromisoformat(NOW_TEXT.replace("Z", "+00:00"))
+KINDS = ("cold", "no change", "edit old", "edit open", "edit, later")
 
 
 def _children(pid: int) -> list[int]:
@@ -75,10 +80,10 @@ def snapshot(workdir: Path) -> Path:
     return target
 
 
-def run_build(content: Path, out: Path, jobs: int | None, code: Path = REPO) -> dict:
+def run_build(content: Path, out: Path, jobs: int | None, code: Path = REPO, now: str = NOW_TEXT) -> dict:
     """One `statusgen build` process: wall time, CPU time, peak memory of its process tree."""
     cmd = [sys.executable, "-m", "statusgen", "build", "--content", str(content), "--out", str(out),
-           "--now", NOW_TEXT, "--quiet"]  # fmt: skip
+           "--now", now, "--quiet"]  # fmt: skip
     if jobs:
         cmd += ["--jobs", str(jobs)]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -144,7 +149,7 @@ def bench(n: int, root: Path, runs: int, jobs: int | None, code: Path) -> dict:
     content, out, cache = work / "content", work / "public", work / ".statusgen-cache"
     old, open_ = pick(content)
     original = {p: p.read_bytes() for p in (old, open_)}
-    result: dict[str, list[dict]] = {"cold": [], "no change": [], "edit old": [], "edit open": []}
+    result: dict[str, list[dict]] = {kind: [] for kind in KINDS}
     try:
         for r in range(runs):
             shutil.rmtree(out, ignore_errors=True)
@@ -159,6 +164,10 @@ def bench(n: int, root: Path, runs: int, jobs: int | None, code: Path) -> dict:
         for r in range(runs):
             edit(open_, r)
             result["edit open"].append(run_build(content, out, jobs, code))
+        for r in range(runs):  # as CI builds: the clock has moved on since the last build
+            edit(old, runs + r)
+            later = (START + timedelta(minutes=5 * (r + 1))).strftime("%Y-%m-%dT%H:%M:%SZ")
+            result["edit, later"].append(run_build(content, out, jobs, code, later))
     finally:
         for path, data in original.items():
             path.write_bytes(data)
@@ -168,12 +177,12 @@ def bench(n: int, root: Path, runs: int, jobs: int | None, code: Path) -> dict:
 def table(results: dict[int, dict]) -> str:
     lines = [
         "| incidents | cold build | no-change rebuild | one old incident edited | one open incident edited "
-        "| peak memory (tree PSS / main RSS) |",
-        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+        "| old incident edited, 5 min later | peak memory (tree PSS / main RSS) |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for n, res in sorted(results.items()):
         cells = []
-        for kind in ("cold", "no change", "edit old", "edit open"):
+        for kind in KINDS:
             cells.append(f"{median(res[kind], 'wall'):.2f} s (cpu {median(res[kind], 'cpu'):.1f} s)")
         mem = max(r["pss_mb"] for kind in res.values() for r in kind)
         rss = max(r["rss_main_mb"] for kind in res.values() for r in kind)
