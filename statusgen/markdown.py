@@ -75,21 +75,32 @@ def _block_parser() -> MarkdownIt:
     return md
 
 
-@memoized("markdown-html")  # a build keeps the result in its cache
+@memoized("markdown")  # a build keeps the result in its cache
+def rendered(text: str) -> tuple[str, str]:
+    """(safe HTML, readable text) of a piece of untrusted Markdown, both from one parse."""
+    return _rendered(text)
+
+
 def render_markdown(text: str) -> str:
     """Safe HTML for a piece of untrusted Markdown."""
-    return _render(text)
+    return rendered(text)[0]
 
 
-@lru_cache(maxsize=65536)
-def _render(text: str) -> str:
-    return _parser().render(text) if text.strip() else ""
-
-
-@memoized("markdown-text")
 def plain_text(text: str) -> str:
     """The readable text of Markdown, for feeds' summaries, JSON and titles."""
-    tokens = _parser().parse(text)
+    return rendered(text)[1]
+
+
+@lru_cache(maxsize=65536)  # outside a build (no memo) the two public functions share one parse
+def _rendered(text: str) -> tuple[str, str]:
+    md = _parser()
+    env: dict = {}
+    tokens = md.parse(text, env)
+    plain = _plain(tokens)  # first: the render rules change heading tags and link attributes
+    return (md.renderer.render(tokens, md.options, env) if text.strip() else ""), plain
+
+
+def _plain(tokens: list[Token]) -> str:
     out: list[str] = []
     for token in tokens:
         if token.type == "inline":
