@@ -7,6 +7,10 @@ the update's UTC time: it survives rebuilds, redeploys and edits of the update's
 An entry's time is the time written in the content, and a feed's updated/lastBuildDate is its
 newest entry's time, never the clock, so two builds of the same content are byte-identical. `now`
 only holds back updates dated after it (written ahead), as every other output does.
+
+A site with 10,000 incidents has some 40,000 updates but feeds of 200 entries, so the work is
+bounded by what the feeds hold: each feed's entries are chosen before any is built, and an entry
+is built once however many feeds hold it.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import html
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timezone, tzinfo
 from urllib.parse import quote, urlsplit
 
 from feedgen.feed import FeedGenerator
@@ -85,8 +89,9 @@ def tag_prefix(site: Site) -> tuple[str, str]:
     return host, path
 
 
-def entry_id(site: Site, incident: Incident, update: Update) -> str:
-    host, path = tag_prefix(site)
+def entry_id(prefix: tuple[str, str], incident: Incident, update: Update) -> str:
+    """The tag URI of an update; prefix is the site's tag_prefix."""
+    host, path = prefix
     day = update.at.astimezone(timezone.utc).strftime("%Y-%m-%d")
     return f"tag:{host},{day}:{path}{urls.incident(incident.id)}{update.anchor}"
 
@@ -135,22 +140,44 @@ def _context(site: Site, incident: Incident, first: bool) -> list[tuple[str, str
     return pairs
 
 
-def _entry(site: Site, incident: Incident, n: int, update: Update) -> Entry:
-    names = {s.id: s.name for s in site.services}
+@dataclass(frozen=True)
+class _Shown:
+    """What every entry of one incident shows besides its update."""
+
+    prefix: str  # ' Name, Name: ' after the stage in titles, or ' '
+    page: str  # absolute URL of the incident page
+    first: tuple[str, str]  # context (HTML, text) above the first update
+    later: tuple[str, str]  # context above the others
+
+
+def _shown(site: Site, incident: Incident) -> _Shown:
     ids = set(incident.service_ids)
-    service_names = ", ".join(names[s.id] for s in site.services if s.id in ids)
-    page = urls.absolute(site, urls.incident(incident.id))
-    pairs = _context(site, incident, first=n == 0)
-    context_html = " · ".join(f"<strong>{html.escape(k)}:</strong> {html.escape(v)}" for k, v in pairs)
-    context_text = " · ".join(f"{k}: {v}" for k, v in pairs)
+    service_names = ", ".join(s.name for s in site.services if s.id in ids)
+
+    def context(first: bool) -> tuple[str, str]:
+        pairs = _context(site, incident, first)
+        return (
+            " · ".join(f"<strong>{html.escape(k)}:</strong> {html.escape(v)}" for k, v in pairs),
+            " · ".join(f"{k}: {v}" for k, v in pairs),
+        )
+
+    first = context(True)
+    later = first if incident.is_maintenance else context(False)  # only incidents add 'Started' to the first
+    return _Shown(f" {service_names}: " if service_names else " ", urls.absolute(site, urls.incident(incident.id)),
+                  first, later)  # fmt: skip
+
+
+def _entry(site: Site, tag: tuple[str, str], tz: tzinfo, incident: Incident, shown: _Shown, n: int,
+           update: Update) -> Entry:  # fmt: skip
+    """The entry of one update; tag is the site's tag_prefix, tz its zone."""
+    context_html, context_text = shown.first if n == 0 else shown.later
     body_html = render_markdown(update.body)
     body_text = plain_text(update.body)
-    prefix = f"[{update.stage.label}] " + (f"{service_names}: " if service_names else "")
     return Entry(
-        id=clean(entry_id(site, incident, update)),
-        title=clean(prefix + incident.title),
-        url=f"{page}#{update.anchor}" if incident.updates else page,  # a made-up update has no anchor
-        at=_local(site, update.at).replace(microsecond=0),
+        id=clean(entry_id(tag, incident, update)),
+        title=clean(f"[{update.stage.label}]{shown.prefix}{incident.title}"),
+        url=f"{shown.page}#{update.anchor}" if incident.updates else shown.page,  # a made-up update has no anchor
+        at=update.at.astimezone(tz).replace(microsecond=0),
         html=clean((f"<p>{context_html}</p>\n" if context_html else "") + body_html),
         text=clean("\n\n".join(t for t in (context_text, body_text) if t)),
         summary=clean(body_text or context_text),
@@ -158,37 +185,88 @@ def _entry(site: Site, incident: Incident, n: int, update: Update) -> Entry:
 
 
 def incident_entries(site: Site, incident: Incident) -> list[Entry]:
-    return [_entry(site, incident, n, u) for n, u in enumerate(_updates(incident))]
+    tag, tz, shown = tag_prefix(site), zone(site.timezone), _shown(site, incident)
+    return [_entry(site, tag, tz, incident, shown, n, u) for n, u in enumerate(_updates(incident))]
 
 
-# An update as a feed position: (time, incident id) orders entries exactly as their tag ids would
-# (an incident never has two updates at one time), without building the entry.
-_Ref = tuple[datetime, str, int, Incident, Update]
+# ---------------------------------------------------------------- choosing entries
+
+
+def _newest_time(incident: Incident, now: datetime) -> datetime | None:
+    """When the incident's newest update published by `now` was posted (updates are oldest first)."""
+    if not incident.updates:
+        return incident.started if incident.started <= now else None
+    for update in reversed(incident.updates):
+        if update.at <= now:
+            return update.at
+    return None
+
+
+def _candidates(site: Site, now: datetime) -> list[list[int]]:
+    """For the site's feed, then each service's in site.yaml order: the positions in
+    site.incidents of the MAX_ENTRIES incidents it covers with the newest updates. Only they can
+    hold the feed's newest MAX_ENTRIES entries (each of the others has a newer entry in each of
+    them), so the rest of the history costs one look at its newest update's time."""
+    incidents = site.incidents
+    # (newest time, id, -position): the order of the incidents' newest entries (see site_feeds).
+    ranked = [(u[-1].at if u else i.started, i.id, -pos) for pos, i in enumerate(incidents) for u in (i.updates,)]
+    ranked = [
+        r if r[0] <= now else (at, r[1], r[2])
+        for r in ranked
+        if r[0] <= now or (at := _newest_time(incidents[-r[2]], now)) is not None
+    ]  # updates written ahead are rare: look at those incidents again
+    ranked.sort(reverse=True)  # incidents are newest first already, so this is nearly free
+    everything: list[int] = []
+    by_service: dict[str, list[int]] = {s.id: [] for s in site.services}
+    open_feeds = len(by_service) + 1
+    for _, _, minus in ranked:
+        pos = -minus
+        if len(everything) < MAX_ENTRIES:
+            everything.append(pos)
+            open_feeds -= len(everything) == MAX_ENTRIES
+        for sid in incidents[pos].service_ids:
+            mine = by_service.get(sid)
+            if mine is not None and len(mine) < MAX_ENTRIES and (not mine or mine[-1] != pos):
+                mine.append(pos)
+                open_feeds -= len(mine) == MAX_ENTRIES
+        if not open_feeds:
+            break
+    return [everything, *by_service.values()]
 
 
 def site_feeds(site: Site, now: datetime) -> list[Feed]:
-    """The site's feed, then one per service in site.yaml order. Only the entries that make it into
-    a feed are built: a site with 10,000 incidents has 40,000 updates and feeds of 200."""
-    refs: list[_Ref] = [
-        (u.at, i.id, n, i, u) for i in site.incidents for n, u in enumerate(_updates(i)) if u.at <= now
-    ]
-    built: dict[tuple[str, int], Entry] = {}
+    """The site's feed, then one per service in site.yaml order."""
+    tag, tz = tag_prefix(site), zone(site.timezone)
+    shown: dict[int, _Shown] = {}
+    built: dict[tuple[int, int], Entry] = {}
 
-    def newest(selected: list[_Ref]) -> tuple[Entry, ...]:
-        top = heapq.nlargest(MAX_ENTRIES, selected, key=lambda r: (r[0], r[1]))
-        for _, iid, n, incident, update in top:
-            if (iid, n) not in built:
-                built[iid, n] = _entry(site, incident, n, update)
+    def newest(positions: list[int]) -> tuple[Entry, ...]:
+        # Newest first by (time, incident id), as the tag ids sort; equal keys keep content order
+        # (position in site.incidents, then update number), as a stable sort would.
+        refs = [
+            ((u.at, i.id, -pos, -n), pos, n, u)
+            for pos in positions
+            for i in (site.incidents[pos],)
+            for n, u in enumerate(_updates(i))
+            if u.at <= now
+        ]
+        top = heapq.nlargest(MAX_ENTRIES, refs, key=lambda r: r[0])
+        for _, pos, n, update in top:
+            if (pos, n) not in built:
+                incident = site.incidents[pos]
+                if pos not in shown:
+                    shown[pos] = _shown(site, incident)
+                built[pos, n] = _entry(site, tag, tz, incident, shown[pos], n, update)
         return tuple(built[r[1], r[2]] for r in top)
 
+    site_feed, *service_feeds = _candidates(site, now)
     title = clean(site.title)
     feeds = [Feed(
         "", title, clean(site.description) or f"Incidents and maintenance of {title}",
-        urls.absolute(site, ""), newest(refs),
+        urls.absolute(site, ""), newest(site_feed),
     )]  # fmt: skip
-    for service in site.services:
+    for service, mine in zip(site.services, service_feeds):
         name = clean(service.name)
-        mine = [r for r in refs if service.id in r[3].service_ids]
         feeds.append(Feed(
             urls.service(service.id), f"{title} — {name}", f"Incidents and maintenance affecting {name}",
             urls.absolute(site, urls.service(service.id)), newest(mine),
