@@ -68,6 +68,16 @@ def phase(incident: Incident, now: datetime) -> Phase:
     return Phase.RESOLVED if end is not None and end <= now else Phase.OPEN
 
 
+def settled(incident: Incident, now: datetime) -> bool:
+    """Closed and wholly in the past at now: nothing about it changes with time alone (its phase,
+    its published updates, its end and duration are final), so neither does a page that only
+    shows settled incidents. Most of a long history is settled."""
+    start, end = active_span(incident)
+    if end is None or end > now or start > now or incident.started > now:
+        return False
+    return all(u.at <= now for u in incident.updates)
+
+
 def published_updates(incident: Incident, now: datetime) -> tuple[Update, ...]:
     """The updates readers can see at now, oldest first: one dated later is not posted yet
     (e.g. a maintenance's 'Completed' written ahead), so no output may show it before its time."""

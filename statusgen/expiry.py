@@ -63,10 +63,9 @@ def changes(site: Site, now: datetime) -> list[Change]:
 
     tz = zone(site.timezone)
     for incident in site.incidents:
+        if derive.settled(incident, now):
+            continue  # (most of the history) nothing about it changes with time
         start, end = derive.active_span(incident)
-        last = max((u.at for u in incident.updates), default=start)
-        if end is not None and max(start, end, incident.started, last) < now:
-            continue  # all in the past and closed (most of the history): nothing to count
         kind = incident.kind.value
         add(start, f"{kind} {incident.id} begins")
         # Uptime counts time that has passed, so the bars show it from the first second on.

@@ -219,3 +219,25 @@ def test_derive_never_reads_the_clock(tmp_path, monkeypatch):
     monkeypatch.setattr("statusgen.derive.datetime", Frozen)
     derive.uptime(site, site.service("api"), at("2026-11-21 00:00"), 90)
     derive.service_statuses(site, datetime(2026, 11, 21, tzinfo=timezone.utc))
+
+
+@pytest.mark.parametrize("kind", ["incident", "maintenance"])
+def test_a_settled_incident_looks_the_same_at_any_later_instant(tmp_path, kind):
+    """Pages of settled incidents are not rendered again as the clock moves (statusgen.build):
+    settled() must hold only once nothing derived from the incident can change any more."""
+    text = incident() if kind == "incident" else MAINTENANCE + (
+        "\n## 2026-12-01 02:00 +01:00 — In progress\nStarted.\n\n## 2026-12-01 03:10 +01:00 — Completed\nDone.\n"
+    )
+    (item,) = site_with(tmp_path, {"incidents/x.md": text}).incidents
+    first = at("2026-11-20 00:00")
+    moments = [first + timedelta(minutes=10 * n) for n in range(6 * 24 * 14)]  # two weeks in 10-minute steps
+
+    def seen(now):
+        return derive.phase(item, now), derive.published_updates(item, now), derive.is_active(item, now)
+
+    settled_at = [now for now in moments if derive.settled(item, now)]
+    assert settled_at, "never settled"
+    assert all(derive.settled(item, now) for now in moments if now >= settled_at[0])  # once settled, always
+    assert seen(settled_at[0]) == seen(moments[-1] + timedelta(days=3650))
+    before = settled_at[0] - timedelta(minutes=10)
+    assert not derive.settled(item, before) and seen(before) != seen(settled_at[0])
