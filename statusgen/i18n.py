@@ -70,7 +70,7 @@ class UI:
 
     @property
     def locale(self) -> Locale:
-        return Locale.parse(self.language)
+        return _locale(self.language)
 
     @property
     def html_lang(self) -> str:
@@ -92,7 +92,7 @@ class UI:
 
     # --- numbers
     def number(self, n: int | float) -> str:
-        return format_decimal(n, locale=self.locale)
+        return _number(self.language, n)
 
     def percent(self, ratio: float | None) -> str:
         """Uptime with two decimals, as the locale writes percentages ("99,93 %" in German)."""
@@ -125,8 +125,16 @@ class UI:
         return _zone_abbr(self.language, local)
 
     def timestamp(self, moment: datetime, *, zone: bool = True) -> str:
-        text = self.locale.datetime_formats["medium"].format(self.clock(moment), self.day(moment))
-        return f"{text} {self.zone_abbr(moment)}" if zone else text
+        local, lang = self.local(moment), self.language
+        text = _datetime_pattern(lang).format(_clock(lang, local.hour, local.minute), _day(lang, local.date()))
+        return f"{text} {_zone_abbr(lang, local)}" if zone else text
+
+    def stamps(self, moment: datetime) -> tuple[str, str, str, str]:
+        """(isoformat, timestamp(), clock_zone(), day()) of one moment, converted to the zone once:
+        pages show tens of thousands of times."""
+        local, lang = self.local(moment), self.language
+        clock, day, abbr = _clock(lang, local.hour, local.minute), _day(lang, local.date()), _zone_abbr(lang, local)
+        return local.isoformat(), f"{_datetime_pattern(lang).format(clock, day)} {abbr}", f"{clock} {abbr}", day
 
     def clock_zone(self, moment: datetime) -> str:
         return f"{self.clock(moment)} {self.zone_abbr(moment)}"
@@ -159,16 +167,34 @@ class UI:
         return self.gettext("%(minutes)s min") % {"minutes": n(mins)}
 
 
+# Locale.parse builds a new object on every call; a Locale is never changed once made.
+@lru_cache(maxsize=None)
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+@lru_cache(maxsize=None)
+def _datetime_pattern(language: str) -> str:
+    """How the locale joins a time ({0}) and a date ({1}): "{1}, {0}"."""
+    return _locale(language).datetime_formats["medium"]
+
+
+# Counts and durations repeat on every page. typed: 1, 1.0 and True are equal keys, not equal numbers.
+@lru_cache(maxsize=4096, typed=True)
+def _number(language: str, n: int | float) -> str:
+    return format_decimal(n, locale=_locale(language))
+
+
 # Babel takes about a millisecond per formatted time; a site with 10,000 incidents shows tens of
 # thousands of times, but only a few thousand distinct days, 1,440 clock times and two zone names.
 @lru_cache(maxsize=None)
 def _day(language: str, day: date) -> str:
-    return format_skeleton("yMMMd", day, locale=Locale.parse(language))
+    return format_skeleton("yMMMd", day, locale=_locale(language))
 
 
 @lru_cache(maxsize=None)
 def _clock(language: str, hour: int, minute: int) -> str:
-    return format_time(time(hour, minute), "short", locale=Locale.parse(language))
+    return format_time(time(hour, minute), "short", locale=_locale(language))
 
 
 _ZONE_NAMES: dict[tuple, str] = {}  # a memo, like lru_cache, keyed by what the name depends on
@@ -177,7 +203,7 @@ _ZONE_NAMES: dict[tuple, str] = {}  # a memo, like lru_cache, keyed by what the 
 def _zone_abbr(language: str, local: datetime) -> str:
     key = (language, local.tzinfo, local.utcoffset(), local.tzname())
     if key not in _ZONE_NAMES:
-        locale = Locale.parse(language)
+        locale = _locale(language)
         cldr = format_time(local, "z", locale=locale)
         name = local.tzname() or ""
         if cldr and _LETTERS.match(cldr):
