@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from typing import Callable
 
 from statusgen.model import Site
 
@@ -48,3 +49,32 @@ def relative(from_path: str, to_path: str) -> str:
     if target.endswith("/"):
         rel = "./" if rel == "." else rel + "/"
     return rel
+
+
+def _plain(parts: list[str]) -> bool:
+    return not {"", ".", ".."} & set(parts)
+
+
+def linker(from_path: str, shared: dict) -> Callable[[str], str]:
+    """relative(from_path, ·) for one page. Every page at the same depth in the same top folder links
+    the same way to a plain path outside that folder (the feeds, the assets, other sections), so those
+    links are worked out once for all of them and kept in `shared` (a dict per build)."""
+    base = posixpath.dirname(file_for(from_path))
+    here = base.split("/") if base else []
+    if not _plain(here):
+        return lambda target: relative(from_path, target)
+    top = here[0] if here else ""
+    links = shared.setdefault((top, len(here)), {})
+
+    def url(target: str) -> str:
+        try:
+            return links[target]
+        except KeyError:
+            pass
+        rel = relative(from_path, target)
+        there = target.rstrip("/").split("/") if target.rstrip("/") else []
+        if _plain(there) and (not there or there[0] != top):  # no common folder: only the depth counts
+            links[target] = rel
+        return rel
+
+    return url

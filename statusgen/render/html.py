@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
+from markupsafe import Markup
 
 from statusgen import derive, expiry, index, urls
 from statusgen.cache import template_cache
@@ -273,9 +274,7 @@ class Views:
         return self.ui.gettext(message)
 
     def time(self, moment: datetime) -> TimeView:
-        ui = self.ui
-        local = ui.local(moment)
-        return TimeView(local.isoformat(), ui.timestamp(moment), ui.clock_zone(moment), ui.day(moment))
+        return TimeView(*self.ui.stamps(moment))
 
     def span(self, start: datetime, end: datetime | None) -> SpanView:
         # one zone name at the end of the range only if both ends are in the same day and offset
@@ -419,7 +418,48 @@ def template_environment(theme: Theme, ui: UI) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(ui.translations, newstyle=True)  # type: ignore[attr-defined]
+    env.globals.update(_template_words(ui.translations))
     return env
+
+
+def _template_words(translations) -> dict:
+    """gettext, _, pgettext and ngettext for templates, doing what jinja2.ext's "newstyle" ones do
+    (the result is Markup when autoescaping, always %-formatted, variables escaped) in one call instead
+    of three, and remembering the strings without variables: a page says ~25 of them."""
+    said: dict = {}
+
+    @jinja2.pass_eval_context
+    def gettext(eval_ctx, message: str, /, **variables) -> str:
+        if not eval_ctx.autoescape:
+            return translations.gettext(message) % variables
+        if variables:
+            return Markup(translations.gettext(message)) % variables
+        try:
+            return said[message]
+        except KeyError:
+            said[message] = rv = Markup(translations.gettext(message)) % variables
+            return rv
+
+    @jinja2.pass_eval_context
+    def pgettext(eval_ctx, context: str, message: str, /, **variables) -> str:
+        variables.setdefault("context", context)
+        if not eval_ctx.autoescape:
+            return translations.pgettext(context, message) % variables
+        if len(variables) > 1:
+            return Markup(translations.pgettext(context, message)) % variables
+        try:
+            return said[context, message]
+        except KeyError:
+            said[context, message] = rv = Markup(translations.pgettext(context, message)) % variables
+            return rv
+
+    @jinja2.pass_eval_context
+    def ngettext(eval_ctx, singular: str, plural: str, num: int, /, **variables) -> str:
+        variables.setdefault("num", num)
+        rv = translations.ngettext(singular, plural, num)
+        return (Markup(rv) if eval_ctx.autoescape else rv) % variables
+
+    return {"gettext": gettext, "_": gettext, "pgettext": pgettext, "ngettext": ngettext}
 
 
 def fingerprinted_assets(theme: Theme) -> tuple[dict[str, str], list[Output]]:
@@ -447,6 +487,7 @@ class Pages:
         self.ui = ui_for(site.language, zone(site.timezone))
         self.env = template_environment(theme, self.ui)
         self.assets, self.asset_outputs = fingerprinted_assets(theme)
+        self.links: dict = {}  # see urls.linker
         self.views = Views(site, now, self.ui)
         self.site_view = self.views.site_view()
         self.generated = self.views.time(now)
@@ -455,6 +496,18 @@ class Pages:
         # What every page shows besides its own `shows` (see wanted()).
         self.shared = (self.site_view, self.generated, self.valid_until, sorted(self.assets.items()),
                        sorted((sid, st.value) for sid, st in self.views.statuses.items()))  # fmt: skip
+        # Templates import _macros.html without the page's context, so Jinja makes that module once per
+        # build instead of twice per page; what macros used from the context is therefore also here, with
+        # url() and asset() linking from the page being rendered (self._url, set by render()).
+        self._url = None  # url() of the page being rendered
+        self.env.globals.update(site=self.site_view, ui=self.ui, generated=self.generated,
+                                valid_until=self.valid_until, url=self._link, asset=self._asset)  # fmt: skip
+
+    def _link(self, target: str) -> str:
+        return self._url(target)
+
+    def _asset(self, name: str) -> str:
+        return self._url(self.assets[name])
 
     def wanted(self, path: str, *shows) -> bool:
         """Whether to render the page at path. Incremental builds pass `select` (statusgen.build),
@@ -463,15 +516,14 @@ class Pages:
         return self.select is None or self.select(path, (self.shared, *shows))
 
     def render(self, template: str, url, title: str, canonical: str | None, refresh: int | None, **context) -> str:
+        self._url = url
         return self.env.get_template(template).render(
-            site=self.site_view, ui=self.ui, page_title=title, url=url, asset=lambda n: url(self.assets[n]),
+            site=self.site_view, ui=self.ui, page_title=title, url=url, asset=self._asset,
             canonical=canonical, generated=self.generated, refresh=refresh, valid_until=self.valid_until, **context,
         )  # fmt: skip
 
     def page(self, template: str, path: str, title: str, *, refresh: bool = False, **context) -> Output:
-        def url(target: str) -> str:
-            return urls.relative(path, target)
-
+        url = urls.linker(path, self.links)
         html = self.render(template, url, title, urls.absolute(self.site, path), REFRESH_SECONDS if refresh else None,
                            **context)  # fmt: skip
         return urls.file_for(path), html.encode("utf-8")
