@@ -388,3 +388,99 @@ def test_feeds_keep_only_the_newest_200_entries(tmp_path):
         assert len(atom.entries) == len(items) == 200
         assert parsed_utc(atom.entries[0]) == start + timedelta(minutes=204)
         assert parsed_utc(atom.entries[-1]) == start + timedelta(minutes=5)
+
+
+# ---------------------------------------------------------------- many incidents, shared entries
+
+from sitekit import NOW  # noqa: E402
+from statusgen.build import load_site  # noqa: E402
+from statusgen.render import feeds  # noqa: E402
+
+CROWD_NOW = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
+CROWD_SERVICES = (["api"], ["dashboard"], ["api", "webhooks"], ["webhooks"], ["api", "dashboard", "webhooks"])
+
+
+def crowd() -> tuple[dict[str, str], list[tuple[datetime, str, tuple[str, ...]]]]:
+    """130 incidents with 3 updates each, and every update as (UTC time, incident id, services).
+    Some old incidents have a late update (a postmortem weeks on), pairs of incidents have an
+    update at the same instant (written in different zones), some updates are written ahead of
+    CROWD_NOW and a few incidents have no update at all (one entry made of the summary)."""
+    files: dict[str, str] = {}
+    updates: list[tuple[datetime, str, tuple[str, ...]]] = []
+    for k in range(130):
+        iid = f"crowd-{k * 37 % 130:03d}"  # ids in another order than start times
+        services = tuple(CROWD_SERVICES[k % len(CROWD_SERVICES)])
+        started = datetime(2026, 1, 1, 6, 0, tzinfo=timezone.utc) + timedelta(days=2 * k, minutes=k)
+        times = [started + timedelta(minutes=10 * j) for j in range(3)]
+        if k % 9 == 4:
+            times[2] = datetime(2026, 10, 1, 9, 0, tzinfo=timezone.utc) + timedelta(hours=k)  # a late postmortem
+        if k % 7 == 2:
+            times[1] = datetime(2026, 9, 9, 9, 9, tzinfo=timezone.utc)  # the same instant in several incidents
+        if k % 11 == 5:
+            times[2] = CROWD_NOW + timedelta(hours=k)  # written ahead: not published yet
+        times.sort()
+        zones = ("+01:00", "+02:00", "-05:00")
+        body = "".join(
+            f"## {t.astimezone(timezone(timedelta(hours=int(zones[j % 3][:3])))):%Y-%m-%d %H:%M} {zones[j % 3]} — Update\n"
+            f"Step {j} of {iid}: <b>&amp;</b> 'quoted' \"double\".\n\n"
+            for j, t in enumerate(times)
+        )
+        if k % 13 == 6:
+            body = "Only a summary so far.\n"
+            times = [started]
+        files[f"incidents/2026/{iid}.md"] = incident(
+            f"Crowd {k} — ünïcödé 𝄞", services="[" + ", ".join(services) + "]", resolved=None,
+            started=f"{started:%Y-%m-%dT%H:%M:%SZ}", body=body,
+        )  # fmt: skip
+        updates += [(t, iid, services) for t in times if t <= CROWD_NOW]
+    return files, updates
+
+
+@pytest.fixture(scope="module")
+def crowded(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("crowded")
+    files, _ = crowd()
+    assert build(make_repo(root, files), root / "out", f"{CROWD_NOW:%Y-%m-%dT%H:%M:%SZ}") == 0
+    return root / "out"
+
+
+@pytest.mark.parametrize("folder", FEEDS)
+def test_each_feed_holds_the_200_newest_updates_by_time_then_incident_id(crowded, folder):
+    _, updates = crowd()
+    mine = [(t, iid) for t, iid, services in updates if FEEDS[folder] in (None, *services)]
+    assert (len(mine) > feeds.MAX_ENTRIES) == (folder != "services/dashboard/")  # all but one are cut
+    want = sorted(mine, reverse=True)[: feeds.MAX_ENTRIES]  # newest first; at one instant, higher id first
+    items = json.loads((crowded / folder / "feed.json").read_text("utf-8"))["items"]
+    got = [(datetime.fromisoformat(i["date_published"]), i["id"].split(":", 2)[2].split("/")[1]) for i in items]
+    assert got == want
+    atom = feedparser.parse(crowded / folder / "feed.atom")
+    rss = feedparser.parse(crowded / folder / "feed.xml")
+    assert [e.id for e in atom.entries] == [e.id for e in rss.entries] == [i["id"] for i in items]
+
+
+@pytest.mark.parametrize("fixture", ["site", "hostile", "crowded"])
+def test_every_feed_is_the_document_feedgen_writes_for_it_alone(request, fixture):
+    """A build has feedgen write each entry once and puts it into every feed that holds it (with
+    the RSS date written by statusgen): each file must be what feedgen writes for that feed alone."""
+    out: Path = request.getfixturevalue(fixture)
+    site = load_site(out.parent / "content")
+    now = CROWD_NOW if fixture == "crowded" else datetime.fromisoformat(NOW)
+    written = {path: (out / path).read_bytes() for path, _ in feeds.render(site, now)}
+    assert written == dict(feeds.render(site, now))
+    for feed in feeds.site_feeds(site, now):
+        assert written[feed.path + "feed.xml"] == feeds.rss(site, feed)
+        assert written[feed.path + "feed.atom"] == feeds.atom(site, feed)
+        assert written[feed.path + "feed.json"] == feeds.json_feed(site, feed)
+
+
+@pytest.mark.parametrize("limit", [25, 3])
+def test_shorter_feeds_still_hold_the_newest_updates(crowded, monkeypatch, limit):
+    """With fewer entries than incidents per feed, an old incident's late update still counts."""
+    monkeypatch.setattr(feeds, "MAX_ENTRIES", limit)
+    _, updates = crowd()
+    site = load_site(crowded.parent / "content")
+    for folder, feed in zip(FEEDS, feeds.site_feeds(site, CROWD_NOW), strict=True):
+        assert feed.path == folder
+        want = sorted(((t, iid) for t, iid, services in updates if FEEDS[folder] in (None, *services)), reverse=True)
+        got = [(e.at, e.id.split(":", 2)[2].split("/")[1]) for e in feed.entries]
+        assert got == want[:limit]
