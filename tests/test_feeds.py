@@ -484,3 +484,20 @@ def test_shorter_feeds_still_hold_the_newest_updates(crowded, monkeypatch, limit
         want = sorted(((t, iid) for t, iid, services in updates if FEEDS[folder] in (None, *services)), reverse=True)
         got = [(e.at, e.id.split(":", 2)[2].split("/")[1]) for e in feed.entries]
         assert got == want[:limit]
+
+
+def test_rss_dates_are_written_as_feedgen_writes_them():
+    """Items get their <pubDate> from statusgen, not from feedgen (which switches the process's
+    locale for each date): every weekday, month and kind of offset reads the same."""
+    from feedgen.util import formatRFC2822
+
+    from statusgen.timeparse import zone
+
+    zones = [zone(name) for name in ("UTC", "Europe/Berlin", "America/St_Johns", "Asia/Kathmandu", "Pacific/Apia")]
+    zones += [timezone(timedelta(hours=-9, minutes=-30)), timezone(timedelta(hours=5, seconds=17))]
+    start = datetime(1900, 1, 1, 0, 0, 1, tzinfo=timezone.utc)
+    moments = [start + timedelta(days=397 * k + 1, hours=k % 24, minutes=k % 60, seconds=k % 60) for k in range(700)]
+    for tz in zones:
+        for moment in moments + [datetime(9000, 12, 31, 23, 59, 59, tzinfo=timezone.utc)]:
+            local = moment.astimezone(tz)
+            assert feeds.rss_date(local) == formatRFC2822(local), local
