@@ -270,3 +270,23 @@ def test_end_to_end_statusgen_build_writes_the_calendars(site, tmp_path):
     assert render_to(content, tmp_path / "direct", "2026-11-26T09:00:00+01:00") == 0
     for path in cal_files(tmp_path / "direct"):
         assert (tmp_path / "built" / path.relative_to(tmp_path / "direct")).read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("alphabet", ["a", "ü", "€", "💥", "aü€💥", "a€", "\\,; "])
+def test_folded_lines_are_as_full_as_75_octets_allow(alphabet):
+    """Every physical line is at most 75 octets, breaks only between characters, and takes every
+    character that fits: the same text always folds the same way, whatever the mix of widths."""
+    for length in [*range(0, 160), 300, 1000]:
+        text = "".join(alphabet[(k * 7 + length) % len(alphabet)] for k in range(length))
+        data = ical.fold(text)
+        assert data.endswith(b"\r\n")
+        lines = data[:-2].split(b"\r\n")
+        assert all(line[:1] == b" " for line in lines[1:])
+        pieces = [lines[0].decode("utf-8")] + [line[1:].decode("utf-8") for line in lines[1:]]
+        assert "".join(pieces) == text
+        rest = text
+        for line, piece in zip(lines, pieces):
+            assert len(line) <= 75
+            rest = rest[len(piece):]
+            if rest:  # the next character did not fit
+                assert len(line) + len(rest[0].encode("utf-8")) > 75, (text, line)

@@ -43,17 +43,21 @@ def escape_text(text: str) -> str:
 
 
 def fold(line: str) -> bytes:
-    """One content line folded at 75 octets (never inside a UTF-8 sequence), CRLF-terminated."""
-    out = bytearray()
-    width = 0
-    for ch in line:
-        b = ch.encode("utf-8")
-        if width + len(b) > 75:
-            out += b"\r\n "
-            width = 1
-        out += b
-        width += len(b)
-    return bytes(out) + b"\r\n"
+    """One content line folded at 75 octets (never inside a UTF-8 sequence), CRLF-terminated:
+    each piece holds as many whole characters as fit, after the first behind one space."""
+    data = line.encode("utf-8")
+    if len(data) <= 75:
+        return data + b"\r\n"
+    pieces = []
+    start, room = 0, 75
+    while len(data) - start > room:
+        cut = start + room
+        while data[cut] & 0xC0 == 0x80:  # inside a character (a continuation byte): cut before it
+            cut -= 1
+        pieces.append(data[start:cut])
+        start, room = cut, 74
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces) + b"\r\n"
 
 
 def _utc(moment: datetime) -> str:
