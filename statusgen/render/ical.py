@@ -84,8 +84,9 @@ def transitions(tz: tzinfo, start: datetime, end: datetime) -> list[datetime]:
     found = []
     day = timedelta(days=1)
     t = start
+    b = t.astimezone(tz).utcoffset()
     while t < end:
-        a, b = t.astimezone(tz).utcoffset(), (t + day).astimezone(tz).utcoffset()
+        a, b = b, (t + day).astimezone(tz).utcoffset()
         if a != b:
             lo, hi = t, t + day  # offset(lo) == a, offset(hi) != a
             while hi - lo > timedelta(seconds=1):
@@ -179,10 +180,12 @@ def event(site: Site, m: Incident, now: datetime, tz: tzinfo, host: str) -> list
     ]
 
 
-def calendar(site: Site, now: datetime, items: list[Incident], name: str, years: tuple[int, int]) -> bytes:
-    tz = zone(site.timezone)
-    host = urlsplit(site.base_url).hostname or "statusgen.invalid"
-    lines = [
+def _folded(lines: list[str]) -> bytes:
+    return b"".join(fold(line) for line in lines)
+
+
+def _calendar(site: Site, name: str, timezone_part: bytes, event_parts: list[bytes]) -> bytes:
+    head = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
         f"PRODID:{PRODID}",
@@ -191,12 +194,18 @@ def calendar(site: Site, now: datetime, items: list[Incident], name: str, years:
         f"X-WR-CALDESC:{escape_text('Scheduled maintenance from ' + site.base_url)}",
         f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
         f"X-PUBLISHED-TTL:{REFRESH}",
-        *vtimezone(site.timezone, tz, *years),
     ]
-    for m in items:
-        lines += event(site, m, now, tz, host)
-    lines.append("END:VCALENDAR")
-    return b"".join(fold(line) for line in lines)
+    return b"".join((_folded(head), timezone_part, *event_parts, fold("END:VCALENDAR")))
+
+
+def _host(site: Site) -> str:
+    return urlsplit(site.base_url).hostname or "statusgen.invalid"
+
+
+def calendar(site: Site, now: datetime, items: list[Incident], name: str, years: tuple[int, int]) -> bytes:
+    tz = zone(site.timezone)
+    events = [_folded(event(site, m, now, tz, _host(site))) for m in items]
+    return _calendar(site, name, _folded(vtimezone(site.timezone, tz, *years)), events)
 
 
 def render(site: Site, now: datetime) -> list[Output]:
@@ -206,9 +215,13 @@ def render(site: Site, now: datetime) -> list[Output]:
     # One VTIMEZONE for every calendar of the site: the years its maintenance windows touch.
     years_seen = [t.astimezone(tz).year for i in items for t in (i.window.start, i.window.end)]  # type: ignore[union-attr]
     years = (min(years_seen), max(years_seen)) if years_seen else (1970, 1970)
-    out = [("maintenance.ics", calendar(site, now, items, f"{site.title} – maintenance", years))]
+    # Each part is written once and shared by the site's calendar and its services' ones.
+    timezone_part = _folded(vtimezone(site.timezone, tz, *years))
+    host = _host(site)
+    events = {id(m): _folded(event(site, m, now, tz, host)) for m in items}
+    out = [("maintenance.ics", _calendar(site, f"{site.title} – maintenance", timezone_part, list(events.values())))]
     for service in site.services:
-        mine = [i for i in items if service.id in i.service_ids]
+        mine = [events[id(i)] for i in items if service.id in i.service_ids]
         name = f"{site.title} – {service.name} maintenance"
-        out.append((f"services/{service.id}/maintenance.ics", calendar(site, now, mine, name, years)))
+        out.append((f"services/{service.id}/maintenance.ics", _calendar(site, name, timezone_part, mine)))
     return sorted(out)
