@@ -184,7 +184,8 @@ def _folded(lines: list[str]) -> bytes:
     return b"".join(fold(line) for line in lines)
 
 
-def _calendar(site: Site, name: str, timezone_part: bytes, event_parts: list[bytes]) -> bytes:
+def calendar(site: Site, name: str, timezone_part: bytes, event_parts: list[bytes]) -> bytes:
+    """A calendar around its VTIMEZONE and events, each already folded (render shares them)."""
     head = [
         "BEGIN:VCALENDAR",
         "VERSION:2.0",
@@ -198,16 +199,6 @@ def _calendar(site: Site, name: str, timezone_part: bytes, event_parts: list[byt
     return b"".join((_folded(head), timezone_part, *event_parts, fold("END:VCALENDAR")))
 
 
-def _host(site: Site) -> str:
-    return urlsplit(site.base_url).hostname or "statusgen.invalid"
-
-
-def calendar(site: Site, now: datetime, items: list[Incident], name: str, years: tuple[int, int]) -> bytes:
-    tz = zone(site.timezone)
-    events = [_folded(event(site, m, now, tz, _host(site))) for m in items]
-    return _calendar(site, name, _folded(vtimezone(site.timezone, tz, *years)), events)
-
-
 def render(site: Site, now: datetime) -> list[Output]:
     items = [i for i in site.incidents if i.is_maintenance and i.window is not None]
     items.sort(key=lambda i: (i.window.start, i.id))  # type: ignore[union-attr]
@@ -217,11 +208,11 @@ def render(site: Site, now: datetime) -> list[Output]:
     years = (min(years_seen), max(years_seen)) if years_seen else (1970, 1970)
     # Each part is written once and shared by the site's calendar and its services' ones.
     timezone_part = _folded(vtimezone(site.timezone, tz, *years))
-    host = _host(site)
+    host = urlsplit(site.base_url).hostname or "statusgen.invalid"
     events = {id(m): _folded(event(site, m, now, tz, host)) for m in items}
-    out = [("maintenance.ics", _calendar(site, f"{site.title} – maintenance", timezone_part, list(events.values())))]
+    out = [("maintenance.ics", calendar(site, f"{site.title} – maintenance", timezone_part, list(events.values())))]
     for service in site.services:
         mine = [events[id(i)] for i in items if service.id in i.service_ids]
         name = f"{site.title} – {service.name} maintenance"
-        out.append((f"services/{service.id}/maintenance.ics", _calendar(site, name, timezone_part, mine)))
+        out.append((f"services/{service.id}/maintenance.ics", calendar(site, name, timezone_part, mine)))
     return sorted(out)
