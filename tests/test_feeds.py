@@ -419,9 +419,9 @@ def crowd() -> tuple[dict[str, str], list[tuple[datetime, str, tuple[str, ...]]]
         if k % 11 == 5:
             times[2] = CROWD_NOW + timedelta(hours=k)  # written ahead: not published yet
         times.sort()
-        zones = ("+01:00", "+02:00", "-05:00")
+        zones = [timezone(timedelta(hours=h)) for h in (1, 2, -5)]
         body = "".join(
-            f"## {t.astimezone(timezone(timedelta(hours=int(zones[j % 3][:3])))):%Y-%m-%d %H:%M} {zones[j % 3]} — Update\n"
+            f"## {t.astimezone(zones[j % 3]).isoformat(' ', 'minutes')} — Update\n"
             f"Step {j} of {iid}: <b>&amp;</b> 'quoted' \"double\".\n\n"
             for j, t in enumerate(times)
         )

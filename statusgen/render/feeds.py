@@ -208,8 +208,9 @@ def _newest_time(incident: Incident, now: datetime) -> datetime | None:
 def _candidates(site: Site, now: datetime) -> list[list[int]]:
     """For the site's feed, then each service's in site.yaml order: the positions in
     site.incidents of the MAX_ENTRIES incidents it covers with the newest updates. Only they can
-    hold the feed's newest MAX_ENTRIES entries (each of the others has a newer entry in each of
-    them), so the rest of the history costs one look at its newest update's time."""
+    hold the feed's newest MAX_ENTRIES entries (any other incident's entries are all older than
+    the newest entry of each of those), so the rest of the history costs one look at its newest
+    update's time."""
     incidents = site.incidents
     # (newest time, id, -position): the order of the incidents' newest entries (see site_feeds).
     ranked = [(u[-1].at if u else i.started, i.id, -pos) for pos, i in enumerate(incidents) for u in (i.updates,)]
@@ -229,7 +230,7 @@ def _candidates(site: Site, now: datetime) -> list[list[int]]:
             open_feeds -= len(everything) == MAX_ENTRIES
         for sid in incidents[pos].service_ids:
             mine = by_service.get(sid)
-            if mine is not None and len(mine) < MAX_ENTRIES and (not mine or mine[-1] != pos):
+            if mine is not None and len(mine) < MAX_ENTRIES and (not mine or mine[-1] != pos):  # once each
                 mine.append(pos)
                 open_feeds -= len(mine) == MAX_ENTRIES
         if not open_feeds:
