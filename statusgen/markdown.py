@@ -131,11 +131,7 @@ class Block:
 def split_level2(body: str) -> list[Block]:
     """The body cut at level-2 headings; fenced code and indented code never count as headings."""
     lines = body.split("\n")
-    starts: list[tuple[int, int, str]] = []  # (heading line, first line after it, heading text)
-    tokens = _block_parser().parse(body)
-    for i, token in enumerate(tokens):
-        if token.type == "heading_open" and token.tag == "h2" and token.map and token.level == 0:
-            starts.append((token.map[0], token.map[1], tokens[i + 1].content.strip()))
+    starts = _scanned_starts(lines) if _scannable(body) else _parsed_starts(body)
     bounds = [(0, 0, starts[0][0] if starts else len(lines), "")]
     for n, (line, after, heading) in enumerate(starts):
         bounds.append((line, after, starts[n + 1][0] if n + 1 < len(starts) else len(lines), heading))
@@ -145,3 +141,60 @@ def split_level2(body: str) -> list[Block]:
             first += 1
         blocks.append(Block(heading, line, "\n".join(lines[first:end]).rstrip(), first))
     return blocks
+
+
+def _parsed_starts(body: str) -> list[tuple[int, int, str]]:
+    """(heading line, first line after it, heading text) of each top-level h2, from markdown-it."""
+    starts = []
+    tokens = _block_parser().parse(body)
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and token.tag == "h2" and token.map and token.level == 0:
+            starts.append((token.map[0], token.map[1], tokens[i + 1].content.strip()))
+    return starts
+
+
+# The block parse is half of loading a site, and most bodies are ATX headings, paragraphs and
+# simple lists, whose top-level h2s a line scan finds exactly. A body is scannable when it has none
+# of what could hide a column-0 '## ' line or make another line an h2 (CommonMark, as markdown-it
+# reads it with raw HTML off, so there are no HTML blocks):
+# - '\r' or NUL: markdown-it normalizes them, so its lines would not be these lines;
+# - a fence opener anywhere (its code may hold '## ' lines);
+# - a line of only '-', '=', '|', ':', spaces and tabs: a setext underline (turns the paragraph
+#   above into a heading) or a table's delimiter row (no tables, so no table rows to extend);
+# - a '>' after only indentation and list markers: a blockquote (kept out, so only lists nest);
+# - a '#' after 1-3 spaces: a heading, top-level or nested, which only a parse tells;
+# - a line whose indentation, list markers and spaces hold a tab or reach 16 characters: ten
+#   nested lists put a marker at column 18 or more, and at that depth (markdown-it's maxNesting,
+#   20 levels) the parser skips the rest of the body, '## ' lines included.
+# Then every top-level h2 is a column-0 '##' followed by a space, a tab or the line's end (code
+# blocks and list items end before a column-0 line; paragraphs, references and lists' lazy lines
+# are cut by an ATX heading), and every such line is one. tests/test_markdown_speed.py compares
+# the two on generated Markdown.
+_NEEDS_PARSE = re.compile(
+    "|".join((
+        r"^[ \t]*[-=|:][-=|: \t]*$",  # a setext underline or a table's delimiter row
+        r"^[ \t*+\-0-9.)]*>",  # a blockquote, maybe inside list items
+        r"^ {1,3}#",  # an indented ATX heading
+        r"^[ *+\-0-9.)]*\t",  # a tab among indentation and list markers
+        r"^[ *+\-0-9.)]{16}",  # list markers at column 16 or more
+    )),
+    re.M,
+)  # fmt: skip
+
+
+def _scannable(body: str) -> bool:
+    return not (
+        "```" in body or "~~~" in body or "\r" in body or "\0" in body or _NEEDS_PARSE.search(body)
+    )
+
+
+def _scanned_starts(lines: list[str]) -> list[tuple[int, int, str]]:
+    starts = []
+    for n, line in enumerate(lines):
+        if line[:2] == "##" and line[2:3] in ("", " ", "\t"):
+            text = line[2:].rstrip(" \t")
+            bare = text.rstrip("#")  # a closing run of '#' counts only after a space or tab
+            if bare and bare[-1] in " \t":
+                text = bare
+            starts.append((n, n + 1, text.strip()))
+    return starts
