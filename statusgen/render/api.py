@@ -18,9 +18,8 @@ import json
 import struct
 from dataclasses import dataclass
 from datetime import datetime, time, timezone
-from functools import cached_property
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, Iterable, NamedTuple
 
 from statusgen import urls
 from statusgen.derive import (
@@ -34,7 +33,7 @@ from statusgen.derive import (
     published_updates,
     service_statuses,
 )
-from statusgen.model import ComponentStatus, Impact, Incident, Service, Site, Stage, Update
+from statusgen.model import ComponentStatus, Incident, Service, Site, Stage, Update
 from statusgen.render import Output
 from statusgen.timeparse import zone
 
@@ -44,6 +43,10 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)  # 'created' of a site with no
 
 CLOSING = {"resolved", "postmortem", "completed"}
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+# Compact like the hosted API; insertion order (the hosted field order) is kept, not sorted.
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_text = encode_basestring  # the string escaping of _json (and of json.dumps with ensure_ascii=False)
 
 
 # stable_id runs once per update (tens of thousands per build): a precomputed two-digit table and one
@@ -119,18 +122,13 @@ def _isoformat_ms(local: datetime, offsets: dict) -> str:
     )
 
 
-# Enum.value is a Python-level property: these are read once or more per update.
-_STAGE_VALUE = {s: s.value for s in Stage}
-_IMPACT_VALUE = {i: i.value for i in Impact}
-
-
 def update_statuses(incident: Incident, updates: tuple[Update, ...]) -> list[str]:
     """The Statuspage status of each update; 'update' carries on the stage before it."""
     current = "scheduled" if incident.is_maintenance else "investigating"
     out = []
     for u in updates:
         if u.stage is not Stage.UPDATE:
-            current = _STAGE_VALUE[u.stage]
+            current = u.stage._value_  # .value, without enum's Python-level property (read per update)
         out.append(current)
     return out
 
@@ -154,15 +152,10 @@ def _status_in(incident: Incident, p: Phase, statuses: list[str]) -> str:
     return next((s for s in reversed(statuses) if s not in CLOSING), "investigating")
 
 
-def incident_times(incident: Incident, now: datetime) -> tuple[datetime, datetime]:
-    """(created, updated): when it was first posted, and when it last changed at or before now."""
-    return _times(published_updates(incident, now), incident, active_span(incident), now)
-
-
 def _times(posted: tuple[Update, ...], incident: Incident, span, now: datetime) -> tuple[datetime, datetime]:
     # Of equal instants any may win: only instants are written (Frame.stamp) or compared.
     created = posted[0].at if posted else incident.started
-    updated = max(u.at for u in posted) if posted else created if created <= now else None
+    updated = max([u.at for u in posted]) if posted else created if created <= now else None
     for t in span:
         if t is not None and t <= now and (updated is None or t > updated):
             updated = t
@@ -222,12 +215,18 @@ def now_key(incident: Incident, now: datetime) -> int:
     return sum(1 for t in instants if t is not None and t <= now)
 
 
-def incident_parts(incident: Incident, now: datetime, frame: Frame) -> tuple[bytes, bytes]:
-    """An incident's JSON object, as UTF-8 before and after the items of its "components" list.
+class IncidentParts(NamedTuple):
+    head: bytes  # the incident's JSON object up to the items of its "components" list, in UTF-8
+    tail: bytes  # and after them
+    updated: datetime  # its updated_at: the page's is the newest of these
+
+
+def incident_parts(incident: Incident, now: datetime, frame: Frame) -> IncidentParts:
+    """An incident's JSON object, around its components (which the caller splices in, as their statuses
+    and times depend on the whole site).
 
     Pure: the result depends on incident, frame and now_key(incident, now) only, which makes it the
-    piece to memoize across builds. The components are spliced in by the caller, as their statuses and
-    times depend on the whole site. Written as text rather than json.dumps of a dict (4x faster), so the
+    piece to memoize across builds. Written as text rather than json.dumps of a dict (4x faster), so the
     field order here is the hosted field order, and every string from content goes through _text."""
     updates = published_updates(incident, now)
     statuses = update_statuses(incident, updates)
@@ -242,7 +241,7 @@ def incident_parts(incident: Incident, now: datetime, frame: Frame) -> tuple[byt
         f'{{"id":"{iid}","name":{_text(incident.title)},"status":{_text(_status_in(incident, p, statuses))},'
         f'"created_at":{stamp(created)},"updated_at":{stamp(updated)},"monitoring_at":{stamp(monitoring)},'
         f'"resolved_at":{stamp(end)},'
-        f'"impact":{_text("maintenance" if incident.is_maintenance else _IMPACT_VALUE[incident.impact])},'
+        f'"impact":{_text("maintenance" if incident.is_maintenance else incident.impact._value_)},'
         f'"shortlink":{_text(urls.absolute(frame, urls.incident(incident.id)))},'  # type: ignore[arg-type]
         f'"started_at":{stamp(incident.started)},"page_id":"{frame.page_id}",'
         f'"incident_updates":[{_updates_json(incident, iid, updates, statuses, frame)}],"components":['
@@ -254,7 +253,7 @@ def incident_parts(incident: Incident, now: datetime, frame: Frame) -> tuple[byt
             f'],"scheduled_for":{stamp(window.start if window else incident.started)},'
             f'"scheduled_until":{stamp(window.end if window else incident.resolved)}}}'
         )
-    return head.encode(), tail.encode()
+    return IncidentParts(head.encode(), tail.encode(), updated)
 
 
 def _updates_json(incident: Incident, iid: str, updates, statuses: list[str], frame: Frame) -> str:
@@ -282,12 +281,15 @@ def _updates_json(incident: Incident, iid: str, updates, statuses: list[str], fr
 
 
 def _affected_json(incident: Incident, old_down: bool, new_down: bool, frame: Frame) -> str:
-    listed = {sid: _text(status.value) for sid, status in incident.services}
-    ok = _text(ComponentStatus.OPERATIONAL.value)
-    return ",".join(
-        f'{frame.affected_head[sid]}{listed[sid] if old_down else ok},"new_status":{listed[sid] if new_down else ok}}}'
-        for sid, _ in incident.services
-    )
+    ok = _OPERATIONAL
+    return ",".join([
+        f'{frame.affected_head[sid]}{_text(status._value_) if old_down else ok},'
+        f'"new_status":{_text(status._value_) if new_down else ok}}}'
+        for sid, status in incident.services
+    ])
+
+
+_OPERATIONAL = _text(ComponentStatus.OPERATIONAL.value)
 
 
 # ---------------------------------------------------------------- the site-wide objects
@@ -306,6 +308,7 @@ class Api:
         self.services = {s.id: s for s in site.services}
         self._changed = self._status_changes()
         self._component_cache: dict[str, dict] = {}
+        self._components_by_ids: dict[tuple[str, ...], bytes] = {}
 
     def ts(self, moment: datetime | None) -> str | None:
         if moment is None:
@@ -314,19 +317,20 @@ class Api:
 
     # ------------------------------------------------------------ page and status
 
-    def page(self) -> dict[str, Any]:
+    def page(self, incidents_updated: Iterable[datetime]) -> dict[str, Any]:
+        """The page object, given every incident's updated_at (IncidentParts.updated)."""
         return {
             "id": self.page_id,
             "name": self.site.title,
             "url": self.site.base_url.rstrip("/"),
             "time_zone": self.site.timezone,
-            "updated_at": self.ts(self.page_updated()),
+            "updated_at": self.ts(self.page_updated(incidents_updated)),
         }
 
-    def page_updated(self) -> datetime:
+    def page_updated(self, incidents_updated: Iterable[datetime]) -> datetime:
         """The newest content time at or before now: a rebuild with nothing new keeps it."""
         times = [self.epoch] + [self.service_changed(s) for s in self.site.services]
-        times += [incident_times(incident, self.now)[1] for incident in self.site.incidents]
+        times += incidents_updated
         return max(t for t in times if t <= self.now) if any(t <= self.now for t in times) else self.epoch
 
     def status(self) -> dict[str, str]:
@@ -411,22 +415,14 @@ class Api:
             out.extend(members)
         return out
 
-    def incident_pieces(self, incident: Incident) -> tuple[bytes, bytes, bytes]:
-        """An incident's JSON object in three pieces to join: its own parts around its components."""
-        head, tail = incident_parts(incident, self.now, self.frame)
-        return head, self._components_json(incident.service_ids), tail
-
-    def _components_json(self, service_ids: tuple[str, ...]) -> bytes:
+    def components_json(self, service_ids: tuple[str, ...]) -> bytes:
+        """The items of an incident's "components" list, in UTF-8."""
         found = self._components_by_ids.get(service_ids)
         if found is None:
             found = self._components_by_ids[service_ids] = b",".join(
                 _json(self.component(self.services[sid])).encode() for sid in service_ids
             )
         return found
-
-    @cached_property
-    def _components_by_ids(self) -> dict[tuple[str, ...], bytes]:
-        return {}
 
 
 def _site_epoch(site: Site, tz) -> datetime:
@@ -436,11 +432,6 @@ def _site_epoch(site: Site, tz) -> datetime:
         times.append(min(i.started for i in site.incidents))
         times.append(min((i.updates[0].at for i in site.incidents if i.updates), default=times[-1]))
     return min(times, default=EPOCH)
-
-
-# Compact like the hosted API; insertion order (the hosted field order) is kept, not sorted.
-_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_text = encode_basestring  # the string escaping of _json (and of json.dumps with ensure_ascii=False)
 
 
 def _document(**fields: bytes | list[tuple[bytes, ...]]) -> bytes:
@@ -469,14 +460,16 @@ def _newest_maintenance_first(items: list[Incident]) -> list[Incident]:
 
 
 def render(site: Site, now: datetime) -> list[Output]:
+    if now.utcoffset() is not None:  # now is only compared: in UTC, as the content's times are, that is fast
+        now = now.astimezone(timezone.utc)
     api = Api(site, now)
-    page = _json(api.page()).encode()
+    parts = {i.id: incident_parts(i, now, api.frame) for i in site.incidents}
+    page = _json(api.page([p.updated for p in parts.values()])).encode()
     incidents = [i for i in site.incidents if not i.is_maintenance]  # newest first
     maintenances = _newest_maintenance_first([i for i in site.incidents if i.is_maintenance])
-    pieces = {i.id: api.incident_pieces(i) for i in site.incidents}
 
     def objs(items: list[Incident]) -> list[tuple[bytes, ...]]:
-        return [pieces[i.id] for i in items]
+        return [(parts[i.id].head, api.components_json(i.service_ids), parts[i.id].tail) for i in items]
 
     components = _json(api.components()).encode()
     status = _json(api.status()).encode()
