@@ -261,6 +261,7 @@ def _updates_json(incident: Incident, iid: str, updates, statuses: list[str], fr
     out = []
     down = False  # each service operational, else as the incident lists it
     affected: dict[tuple[bool, bool], str] = {}  # by (old, new): at most four per incident
+    of_incident = f',"incident_id":"{iid}","created_at":'
     for u, status in zip(updates, statuses):
         old = down
         if status in CLOSING:
@@ -272,10 +273,10 @@ def _updates_json(incident: Incident, iid: str, updates, statuses: list[str], fr
             changes = affected[old, down] = _affected_json(incident, old, down, frame)
         stamp = frame.stamp(u.at)
         out.append(
-            f'{{"id":"{_update_id(incident.id, u)}","status":{_text(status)},'
-            f'"body":{_text(u.body.strip())},'  # as written, like the hosted API's bodies; Markdown reads as text
-            f'"incident_id":"{iid}","created_at":{stamp},"updated_at":{stamp},"display_at":{stamp},'
-            f'"affected_components":[{changes}],"deliver_notifications":true,"custom_tweet":null,"tweet_id":null}}'
+            # the body as written, like the hosted API's bodies: Markdown reads as text
+            f'{{"id":"{_update_id(incident.id, u)}","status":{_text(status)},"body":{_text(u.body.strip())}'
+            f'{of_incident}{stamp},"updated_at":{stamp},"display_at":{stamp},"affected_components":[{changes}],'
+            '"deliver_notifications":true,"custom_tweet":null,"tweet_id":null}'
         )
     return ",".join(reversed(out))
 
@@ -309,6 +310,7 @@ class Api:
         self._changed = self._status_changes()
         self._component_cache: dict[str, dict] = {}
         self._components_by_ids: dict[tuple[str, ...], bytes] = {}
+        self._component_bytes: dict[str, bytes] = {}
 
     def ts(self, moment: datetime | None) -> str | None:
         if moment is None:
@@ -347,9 +349,10 @@ class Api:
     def _status_changes(self) -> dict[str, datetime]:
         """Per service, the last time its status changed at or before now (else its creation)."""
         edges: dict[str, datetime] = {}  # the content's times first: they share one zone, so compare fast
+        now = self.now
         for incident in self.site.incidents:
             for edge in active_span(incident):
-                if edge is not None and edge <= self.now:
+                if edge is not None and edge <= now:
                     for sid in incident.service_ids:
                         if sid not in edges or edge > edges[sid]:
                             edges[sid] = edge
@@ -419,9 +422,13 @@ class Api:
         """The items of an incident's "components" list, in UTF-8."""
         found = self._components_by_ids.get(service_ids)
         if found is None:
-            found = self._components_by_ids[service_ids] = b",".join(
-                _json(self.component(self.services[sid])).encode() for sid in service_ids
-            )
+            found = self._components_by_ids[service_ids] = b",".join(self._component_json(sid) for sid in service_ids)
+        return found
+
+    def _component_json(self, service_id: str) -> bytes:
+        found = self._component_bytes.get(service_id)
+        if found is None:
+            found = self._component_bytes[service_id] = _json(self.component(self.services[service_id])).encode()
         return found
 
 
