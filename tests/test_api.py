@@ -410,3 +410,106 @@ def test_component_updated_at_is_the_last_status_change_by_then(sites):
     assert active["Apps"] == active["Dashboard"] and active["Platform"] == active["Webhooks"]
     assert changed("upcoming")["Dashboard"] == datetime.fromisoformat("2025-01-01T00:00:00+01:00")  # never changed
     assert changed("completed")["Dashboard"] == datetime.fromisoformat("2026-12-01T03:30:00+01:00")
+
+
+# ---------------------------------------------------------------- written piece by piece, same bytes
+
+
+def test_ids_keep_the_values_clients_already_stored(tmp_path):
+    # Clients keep incidents and updates by these ids: a faster way to hash them must not change one.
+    site = load_site(make_repo(tmp_path, FILES))
+    incident_ = next(i for i in site.incidents if i.id == "eu-api-errors")
+    assert api.page_id(site) == "rlrn92qcb9j0"
+    assert api.component_id(site, "api") == "vrbr2czzo6sx"
+    assert api.group_id(site, "Platform") == "1a4ydsqv66cb"
+    assert api.incident_id(site, incident_) == "o272dgssj6b5"
+    updates = [api.update_id(site, incident_, u) for u in incident_.updates]
+    assert updates == ["lkpq8k5u9ws2", "zhqzidjhjchr", "pscckdhwxjn0"]
+    assert incident_.updates[0].anchor == "update-20261120T131200Z"
+    doc = json.loads(dict(api.render(site, datetime.fromisoformat(COMPLETED_NOW)))["api/v2/incidents/all.json"])
+    (written,) = [i for i in doc["incidents"] if i["name"] == "Elevated error rates on the Public API"]
+    assert written["id"] == "o272dgssj6b5" and written["page_id"] == "rlrn92qcb9j0"
+    assert [u["id"] for u in written["incident_updates"]] == updates[::-1]
+    assert written["components"][0]["id"] == "vrbr2czzo6sx"
+
+
+@pytest.mark.parametrize("zone, expected", [
+    # Newfoundland: half-hour offsets, and summer time begins at 02:00 local on 2026-03-08
+    ("America/St_Johns", ["2026-03-08T01:30:00.000-03:30", "2026-03-08T01:45:00.000-03:30",
+                          "2026-03-08T03:15:00.000-02:30", "2026-03-08T04:00:00.000-02:30"]),
+    ("Asia/Kathmandu", ["2026-03-08T10:45:00.000+05:45", "2026-03-08T11:00:00.000+05:45",
+                        "2026-03-08T11:30:00.000+05:45", "2026-03-08T12:15:00.000+05:45"]),
+    ("UTC", ["2026-03-08T05:00:00.000+00:00", "2026-03-08T05:15:00.000+00:00",
+             "2026-03-08T05:45:00.000+00:00", "2026-03-08T06:30:00.000+00:00"]),
+])
+def test_timestamps_across_a_dst_change_and_odd_offsets(tmp_path, zone, expected):
+    from sitekit import SITE_YAML
+
+    started, first, monitoring, resolved = expected
+    body = (
+        "## 2026-03-08 05:15 +00:00 — Investigating\nLooking.\n\n"
+        "## 2026-03-08 05:45 +00:00 — Monitoring\nFixed, watching.\n\n"
+        "## 2026-03-08 06:30 +00:00 — Resolved\nAll good.\n"
+    )
+    files = {"incidents/dst.md": incident(started="2026-03-08 05:00 +00:00", resolved="2026-03-08 06:30 +00:00", body=body)}
+    content = make_repo(tmp_path, files, site_yaml=SITE_YAML.replace("Europe/Berlin", zone))
+    assert render_to(content, tmp_path / "out", "2026-03-09T00:00:00Z") == 0
+    (found,) = load(tmp_path / "out", "incidents/all.json")["incidents"]
+    assert (found["started_at"], found["created_at"], found["monitoring_at"], found["resolved_at"], found["updated_at"]) == (
+        started, first, monitoring, resolved, resolved)
+    assert [u["created_at"] for u in found["incident_updates"]] == [resolved, monitoring, first]
+    assert all(u["created_at"] == u["updated_at"] == u["display_at"] for u in found["incident_updates"])
+
+
+def test_every_file_is_exactly_what_json_dumps_writes(tmp_path):
+    """The files are written as text, an incident at a time: each must be byte for byte the compact
+    json.dumps of what it holds, hostile text included (same escaping, field order and separators)."""
+    body = "## 2026-11-24 12:05 +01:00 — Investigating\n" + HOSTILE + "\n\ttabbed \\n \"x\"\n"
+    title = json.dumps(HOSTILE, ensure_ascii=False).replace("\u2028", "\\u2028")  # YAML double-quoted
+    files = {**FILES, "incidents/h.md": incident(title, resolved=None, started="2026-11-24 12:00 +01:00", body=body)}
+    site = load_site(make_repo(tmp_path, files))
+    for now in (UPCOMING_NOW, ACTIVE_NOW, COMPLETED_NOW):
+        out = api.render(site, datetime.fromisoformat(now))
+        assert len(out) == len(ENDPOINTS)
+        for path, data in out:
+            canonical = json.dumps(json.loads(data), ensure_ascii=False, separators=(",", ":")) + "\n"
+            assert data == canonical.encode("utf-8"), (now, path)
+    unresolved = json.loads(dict(out)["api/v2/incidents/unresolved.json"])["incidents"]
+    (found,) = [i for i in unresolved if i["name"] == HOSTILE]
+    assert HOSTILE + "\n\ttabbed \\n \"x\"" in found["incident_updates"][0]["body"]
+
+
+def test_an_incident_s_json_depends_on_now_only_through_now_key(tmp_path):
+    """incident_parts is what a later build may keep from the build before: that is only right if
+    every instant with the same now_key writes the same bytes. Tried at, just before and just after
+    each of the content's times; the parts, with the components spliced in, are the objects written."""
+    from datetime import timedelta, timezone
+
+    quiet = incident(  # resolved, and its window opens and closes, with no update at that time
+        "Quiet", started="2026-11-21 10:00 +01:00", resolved="2026-11-21 11:00 +01:00",
+        body="## 2026-11-21 10:10 +01:00 — Investigating\nLooking.\n",
+    )
+    window = MAINTENANCE.split("## 2026-12-01 02:00")[0].replace("2026-12-01", "2026-11-28")
+    files = {**FILES, "incidents/quiet.md": quiet, "incidents/window.md": window.replace("Database", "Cache")}
+    site = load_site(make_repo(tmp_path, files))
+    frame = api.Frame.of(site)
+    instants = set()
+    for i in site.incidents:
+        instants |= {i.started, i.resolved, *(u.at for u in i.updates)}
+        if i.window:
+            instants |= {i.window.start, i.window.end}
+    minute = timedelta(minutes=1)
+    nows = sorted({t + d for t in instants if t for d in (-minute, timedelta(), minute)})
+    seen: dict[tuple[str, int], api.IncidentParts] = {}
+    for now in nows:
+        for i in site.incidents:
+            parts = api.incident_parts(i, now, frame)
+            assert seen.setdefault((i.id, api.now_key(i, now)), parts) == parts, (i.id, now)
+    for i in site.incidents:  # the test saw each incident change
+        assert len({p for (iid, _), p in seen.items() if iid == i.id}) >= 3, i.id
+    for now in nows[::4]:
+        everything = b"".join(data for _, data in api.render(site, now))
+        state = api.Api(site, now.astimezone(timezone.utc))
+        for i in site.incidents:
+            head, tail, _ = api.incident_parts(i, now, frame)
+            assert head + state.components_json(i.service_ids) + tail in everything, (i.id, now)
