@@ -451,12 +451,13 @@ def test_timestamps_across_a_dst_change_and_odd_offsets(tmp_path, zone, expected
         "## 2026-03-08 05:45 +00:00 — Monitoring\nFixed, watching.\n\n"
         "## 2026-03-08 06:30 +00:00 — Resolved\nAll good.\n"
     )
-    files = {"incidents/dst.md": incident(started="2026-03-08 05:00 +00:00", resolved="2026-03-08 06:30 +00:00", body=body)}
+    dst = incident(started="2026-03-08 05:00 +00:00", resolved="2026-03-08 06:30 +00:00", body=body)
+    files = {"incidents/dst.md": dst}
     content = make_repo(tmp_path, files, site_yaml=SITE_YAML.replace("Europe/Berlin", zone))
     assert render_to(content, tmp_path / "out", "2026-03-09T00:00:00Z") == 0
     (found,) = load(tmp_path / "out", "incidents/all.json")["incidents"]
-    assert (found["started_at"], found["created_at"], found["monitoring_at"], found["resolved_at"], found["updated_at"]) == (
-        started, first, monitoring, resolved, resolved)
+    fields = ("started_at", "created_at", "monitoring_at", "resolved_at", "updated_at")
+    assert [found[f] for f in fields] == [started, first, monitoring, resolved, resolved]
     assert [u["created_at"] for u in found["incident_updates"]] == [resolved, monitoring, first]
     assert all(u["created_at"] == u["updated_at"] == u["display_at"] for u in found["incident_updates"])
 

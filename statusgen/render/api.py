@@ -55,6 +55,11 @@ _PAIRS = [a + b for a in _BASE36 for b in _BASE36]  # "00", "01", … "zz": base
 _FIRST_8_BYTES = struct.Struct(">Q").unpack_from
 _ID_SPAN = 36**12  # twelve digits keep the hash's low part, as the digit-by-digit loop did
 
+# Two- and three-digit numbers, read from tables by the hot formatting code (% or isoformat's sprintf
+# cost several times more per field).
+_2 = ["%02d" % n for n in range(100)]
+_3 = ["%03d" % n for n in range(1000)]
+
 
 def stable_id(*parts: str) -> str:
     """12 lowercase base-36 characters, like the hosted service's ids, hashed from our ids."""
@@ -101,12 +106,6 @@ def _update_id(incident_id: str, update: Update) -> str:
             f"{at.year}{_2[at.month]}{_2[at.day]}T{_2[at.hour]}{_2[at.minute]}{_2[at.second]}Z"
         )
     return stable_id("update", incident_id, update.anchor)
-
-
-# Two- and three-digit numbers, read from tables by the hot formatting code (% or isoformat's sprintf
-# cost several times more per field).
-_2 = ["%02d" % n for n in range(100)]
-_3 = ["%03d" % n for n in range(1000)]
 
 
 def _isoformat_ms(local: datetime, offsets: dict) -> str:
@@ -470,6 +469,7 @@ def render(site: Site, now: datetime) -> list[Output]:
     if now.utcoffset() is not None:  # now is only compared: in UTC, as the content's times are, that is fast
         now = now.astimezone(timezone.utc)
     api = Api(site, now)
+    # Nearly all the work, and pure: a build cache may keep each by (incident, now_key, frame).
     parts = {i.id: incident_parts(i, now, api.frame) for i in site.incidents}
     page = _json(api.page([p.updated for p in parts.values()])).encode()
     incidents = [i for i in site.incidents if not i.is_maintenance]  # newest first
