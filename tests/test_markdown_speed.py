@@ -7,6 +7,7 @@ compare the two on generated Markdown built from the constructs that could fool 
 
 from __future__ import annotations
 
+import re
 import uuid
 from unittest import mock
 
@@ -164,6 +165,78 @@ def test_bodies_as_authors_write_them_skip_the_parse():
     )
     with mock.patch.object(markdown, "_parsed_starts", side_effect=AssertionError("parsed")):
         assert headings(body) == ["", "2026-11-20 14:25 +01:00 — Identified", "Post-mortem"]
+
+
+# ---------------------------------------------------------------- plain texts skip the parse
+
+
+def parsed_rendered(text: str) -> tuple[str, str]:
+    """(HTML, text) as markdown-it gives them, without the shortcut for plain texts."""
+    with mock.patch.object(markdown, "_PLAIN", re.compile(r"(?!)")):
+        return markdown._rendered.__wrapped__(text)
+
+
+WORDS = ["word", "Login", "é", "本次", "Несколько", "—", "’", "2026", "1", "10", "1.5%", "12:00"]
+NEAR_MISSES = [" ", "  ", ".", ",", "!", "?", "(", ")", "]", "'", '"', ">", "#", "-", "=", "|", ":", "+", "/", "& ",
+               "&", "&amp;", "&#35;", "1.", "2)", "10.", "2026)", "!["]  # fmt: skip
+MARKS = ["*", "_", "`", "\\", "[", "<", "~", "\t", "\r", "\x00", "\x0b", "\x1c", "\x85", "\xa0", "\u2003", "\u2028",
+         "\u3000", "\ufeff", "\n"]  # fmt: skip
+CONSTRUCTS = ["*x*", "**x**", " _x_ ", "`x`", "\\.", "\\*", "[x](y)", "[x]", "<http://x.example>", " ~~x~~ ", "![x](y)",
+              "\\\n", "  \nx", "&copy;", "&#35;"]  # fmt: skip
+word_pieces, near_misses, marks, constructs = map(st.sampled_from, (WORDS, NEAR_MISSES, MARKS, CONSTRUCTS))
+
+
+def text_of(pieces: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    line = st.builds(lambda first, rest: first + "".join(rest), st.one_of(word_pieces, pieces), st.lists(pieces, max_size=7))
+    return st.lists(st.one_of(line, line, st.just("")), max_size=6).map("\n".join)
+
+
+# Sentences (plain), texts of words and near misses, and texts with Markdown's marks now and then.
+sentences = st.builds(
+    lambda first, rest: " ".join([first, *rest]),
+    word_pieces, st.lists(st.one_of(word_pieces, st.sampled_from(["& co", ">", '"q"', "x.", "(y)", "1."])), max_size=6),
+)
+sentence_texts = st.lists(st.one_of(sentences, st.just("")), min_size=1, max_size=5).map("\n".join)
+
+
+def inserted(marks: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.builds(lambda text, mark, at: text[:at] + mark + text[at:], sentence_texts, marks, st.integers(0, 60))
+
+
+texts = st.one_of(
+    sentence_texts,
+    inserted(constructs),
+    inserted(st.one_of(marks, near_misses)),
+    text_of(st.one_of(word_pieces, word_pieces, near_misses)),
+    text_of(st.one_of(word_pieces, word_pieces, word_pieces, near_misses, near_misses, marks)),
+)
+
+
+@settings(**SETTINGS)
+@given(texts)
+@example("Login & SSO is back.\nNext update in 20 minutes.\n\n\nThe cause: a bad deploy > 2 hosts, \"fixed\".")
+@example("10. March")
+@example("2,611 payouts\n1) late")
+@example("ends in a no-break space\xa0")
+@example("&copy; not a plain ampersand")
+def test_plain_texts_render_as_the_parser_renders_them(text):
+    event("plain" if markdown._PLAIN.fullmatch(text) and text.strip() else "parsed")
+    assert markdown._rendered.__wrapped__(text) == parsed_rendered(text)
+
+
+@pytest.mark.parametrize("mark", CONSTRUCTS + MARKS + NEAR_MISSES)
+def test_each_mark_renders_as_the_parser_renders_it(mark):
+    for text in (f"{mark}word", f"Word {mark} word", f"Word{mark}word", f"Word {mark}", f"Word\n{mark}\n\nword"):
+        assert markdown._rendered.__wrapped__(text) == parsed_rendered(text), text
+
+
+def test_a_plain_update_skips_the_parse():
+    text = "Login & SSO is back.\nNext update in 20 minutes.\n\n本次事件 \"fixed\" > 2 hosts"
+    with mock.patch.object(MarkdownIt, "parse", side_effect=AssertionError("parsed")):
+        assert markdown._rendered.__wrapped__(text) == (
+            "<p>Login &amp; SSO is back.\nNext update in 20 minutes.</p>\n<p>本次事件 &quot;fixed&quot; &gt; 2 hosts</p>\n",
+            "Login & SSO is back.\nNext update in 20 minutes.\n本次事件 \"fixed\" > 2 hosts",
+        )
 
 
 # ---------------------------------------------------------------- one parse for HTML and text
