@@ -3,8 +3,10 @@
 Builds are incremental (statusgen.cache keeps what earlier builds computed):
 - a file is parsed and validated again only when its bytes, its path or site.yaml changed;
 - an HTML page that declares what it shows (html.Pages.wanted) is rendered again only when that,
-  or anything every page shares (site.yaml, pages, theme, `now`, the code), changed; the other
-  outputs are cheap or need the whole site, and are rendered on every build;
+  or anything every page shares (site.yaml, pages, theme, the code), changed; `now` reaches only
+  the pages about the present (front page, service pages, what is not settled yet), so a build
+  minutes later renders those and keeps the settled history; the other outputs are cheap or need
+  the whole site, and are rendered on every build;
 - Markdown is rendered once per distinct text (cache.memoized);
 - only files whose bytes changed are written (statusgen.publish);
 - a build whose inputs all equal the previous build's (same files, same `now`) and whose output
@@ -207,8 +209,9 @@ class Builder:
         """(staged outputs, what to record of them, paths kept from the previous build unchanged).
 
         Each task stages its own outputs, so no process holds the whole site's bytes."""
+        # Not `now`: pages show what depends on it in their own `shows` (html.Pages.present).
         shared = cachemod.digest(
-            now.isoformat(), *renderer_names(),
+            *renderer_names(),
             *[part for name, h in sorted(hashes.items()) if not name.startswith("c/incidents/") for part in (name, h)],
         )  # fmt: skip
         theme = resolve_theme(self.content, site.theme)

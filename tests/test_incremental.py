@@ -149,6 +149,25 @@ def test_a_page_change_and_a_new_instant_give_the_clean_build(site, tmp_path):
     rebuild_matches_clean(content, out, tmp_path, "2026-11-22T11:00:00+01:00")  # the open incident is overdue
 
 
+def test_a_build_at_a_later_instant_rewrites_only_the_pages_about_the_present(site, tmp_path):
+    """CI builds with the clock as --now: settled history (an incident closed and in the past, a
+    month of them, the archive index, free pages) must not change with it, or every deploy would
+    upload every page again. The status now, and when it was computed, is on the live pages."""
+    content, out = site
+    settled = ["incidents/c/index.html", "history/2025/03/index.html", "history/index.html", "about/index.html"]
+    live = ["index.html", "services/api/index.html", "incidents/open/index.html", "history/2026/11/index.html"]
+    before = {p: ((out / p).read_bytes(), os.stat(out / p).st_mtime_ns) for p in settled + live}
+    later = "2026-11-22T11:00:00+01:00"  # two hours after NOW
+    assert later > NOW and build(content, out, later) == 0
+    after = {p: ((out / p).read_bytes(), os.stat(out / p).st_mtime_ns) for p in settled + live}
+    assert [p for p in settled if after[p] != before[p]] == []
+    assert [p for p in live if after[p][0] == before[p][0]] == []
+    for p in settled:
+        assert b"data-generated" not in after[p][0] and b"Page generated" not in after[p][0]
+    assert b"Page generated" in after["index.html"][0]
+    rebuild_matches_clean(content, out, tmp_path, later)
+
+
 def test_only_files_whose_bytes_changed_are_written(site):
     content, out = site
     untouched = out / "incidents/c/index.html"

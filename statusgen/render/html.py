@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from itertools import islice
 from pathlib import Path
@@ -493,9 +493,15 @@ class Pages:
         self.generated = self.views.time(now)
         change = expiry.next_change(site, now)  # when the page may be out of date (statusgen.js says so)
         self.valid_until = self.views.time(change[0]) if change else None
-        # What every page shows besides its own `shows` (see wanted()).
-        self.shared = (self.site_view, self.generated, self.valid_until, sorted(self.assets.items()),
-                       sorted((sid, st.value) for sid, st in self.views.statuses.items()))  # fmt: skip
+        # Pages about the present — the front page, service pages, an incident or a month of the archive
+        # not yet settled (derive.settled) — show the status now, when it was computed and until when it
+        # holds. The others show none of it, so a build at a later instant leaves them byte for byte as
+        # they were (the CDN uploads only what changed, and a rebuild renders only the present).
+        self.settled_site = replace(self.site_view, overall=None, indicator=None, indicator_text=None)
+        # What every page shows besides its own `shows` (see wanted()), and what pages about the present add.
+        self.shared = (self.settled_site, sorted(self.assets.items()))
+        self.present = (self.site_view, self.generated, self.valid_until,
+                        sorted((sid, st.value) for sid, st in self.views.statuses.items()))  # fmt: skip
         # Templates import _macros.html without the page's context, so Jinja makes that module once per
         # build instead of twice per page; what macros used from the context is therefore also here, with
         # url() and asset() linking from the page being rendered (self._url, set by render()).
@@ -509,23 +515,30 @@ class Pages:
     def _asset(self, name: str) -> str:
         return self._url(self.assets[name])
 
-    def wanted(self, path: str, *shows) -> bool:
+    def wanted(self, path: str, *shows, live: bool = True) -> bool:
         """Whether to render the page at path. Incremental builds pass `select` (statusgen.build),
         which skips a page whose inputs did not change: `shows` must be everything the page shows
-        besides self.shared, the site's settings and the theme (model objects or view values)."""
-        return self.select is None or self.select(path, (self.shared, *shows))
+        besides self.shared (and self.present for a live page: one about the present), the site's
+        settings and the theme (model objects or view values)."""
+        if self.select is None:
+            return True
+        return self.select(path, (self.shared, self.present, *shows) if live else (self.shared, *shows))
 
-    def render(self, template: str, url, title: str, canonical: str | None, refresh: int | None, **context) -> str:
+    def render(self, template: str, url, title: str, canonical: str | None, refresh: int | None, *,
+               live: bool = True, **context) -> str:  # fmt: skip
+        """A page; one not `live` (not about the present) gets no status now, no generated time."""
         self._url = url
         return self.env.get_template(template).render(
-            site=self.site_view, ui=self.ui, page_title=title, url=url, asset=self._asset,
-            canonical=canonical, generated=self.generated, refresh=refresh, valid_until=self.valid_until, **context,
+            site=self.site_view if live else self.settled_site, ui=self.ui, page_title=title, url=url,
+            asset=self._asset, canonical=canonical, generated=self.generated if live else None, refresh=refresh,
+            valid_until=self.valid_until if live else None, **context,
         )  # fmt: skip
 
-    def page(self, template: str, path: str, title: str, *, refresh: bool = False, **context) -> Output:
+    def page(self, template: str, path: str, title: str, *, refresh: bool = False, live: bool = True,
+             **context) -> Output:  # fmt: skip
         url = urls.linker(path, self.links)
         html = self.render(template, url, title, urls.absolute(self.site, path), REFRESH_SECONDS if refresh else None,
-                           **context)  # fmt: skip
+                           live=live, **context)  # fmt: skip
         return urls.file_for(path), html.encode("utf-8")
 
     def all(self) -> list[Output]:
@@ -544,10 +557,12 @@ class Pages:
             active_maintenance=active_maint, upcoming=upcoming, recent=recent[:RECENT_ON_FRONT_PAGE],
         ))  # fmt: skip
         for incident in site.incidents:
-            if not self.wanted(urls.incident(incident.id), incident):
+            live = not derive.settled(incident, self.now)
+            if not self.wanted(urls.incident(incident.id), incident, live=live):
                 continue
             view = views.incident(incident)
-            outputs.append(self.page("incident.html", view.path, incident.title, refresh=view.is_live, incident=view))
+            outputs.append(self.page("incident.html", view.path, incident.title, refresh=view.is_live, live=live,
+                                     incident=view))  # fmt: skip
         for svc in services:
             latest = views.by_service[svc.id][:INCIDENTS_ON_SERVICE_PAGE]
             if not self.wanted(svc.path, svc, latest):
@@ -558,7 +573,7 @@ class Pages:
         outputs.extend(self.history())
         for p in site.pages:
             body = _promote_headings(render_markdown(p.body))
-            outputs.append(self.page("page.html", urls.page(p.slug), p.title, body=body))
+            outputs.append(self.page("page.html", urls.page(p.slug), p.title, live=False, body=body))
         outputs.append(self.not_found())
         return outputs
 
@@ -567,17 +582,19 @@ class Pages:
         months = derive.by_month(self.site)
         index = [MonthView(y, m, self.ui.month(y, m), urls.history(y, m), len(items)) for (y, m), items in months]
         years = sorted({y for (y, _m), _i in months}, reverse=True)
-        outputs = [self.page("history.html", urls.history(), _("History"), months=index, years=years)]
+        outputs = [self.page("history.html", urls.history(), _("History"), live=False, months=index, years=years)]
         year_paths = {yy: next(e.path for e in index if e.year == yy) for yy in years}
         for n, ((y, m), items) in enumerate(months):
             newer = index[n - 1] if n > 0 else None
             older = index[n + 1] if n + 1 < len(index) else None
             label = index[n].label
             in_year = [e for e in index if e.year == y]
-            if not self.wanted(urls.history(y, m), items, newer, older, in_year, years, year_paths):
+            live = not all(derive.settled(i, self.now) for i in items)
+            if not self.wanted(urls.history(y, m), items, newer, older, in_year, years, year_paths, live=live):
                 continue
             outputs.append(self.page(
-                "month.html", urls.history(y, m), _("History: %(month)s") % {"month": label}, label=label, year=y,
+                "month.html", urls.history(y, m), _("History: %(month)s") % {"month": label}, live=live,
+                label=label, year=y,
                 incidents=[self.views.incident(i) for i in items], newer=newer, older=older,
                 months=in_year, years=years, year_paths=year_paths,
             ))  # fmt: skip
@@ -590,7 +607,7 @@ class Pages:
         def url(target: str) -> str:
             return root + target
 
-        html = self.render("404.html", url, self.ui.gettext("Page not found"), None, None)
+        html = self.render("404.html", url, self.ui.gettext("Page not found"), None, None, live=False)
         return "404.html", html.encode("utf-8")
 
 
