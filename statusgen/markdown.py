@@ -97,9 +97,15 @@ def plain_text(text: str) -> str:
 
 @lru_cache(maxsize=65536)  # outside a build (no memo) the two public functions share one parse
 def _rendered(text: str) -> tuple[str, str]:
+    if not text:  # a summary or section left empty: a seventh of all texts
+        return "", ""
     if _PLAIN.fullmatch(text) and text.strip():
         paragraphs = _BLANK_LINES.split(text.strip("\n"))
         return "".join(f"<p>{escapeHtml(p)}</p>\n" for p in paragraphs), "\n".join(paragraphs)
+    return _parsed_rendered(text)
+
+
+def _parsed_rendered(text: str) -> tuple[str, str]:
     md = _parser()
     env: dict = {}
     tokens = md.parse(text, env)
@@ -113,11 +119,9 @@ def _rendered(text: str) -> tuple[str, str]:
 # not before a space), no control character, and end in no whitespace (nothing to trim, no hard
 # break). Their HTML is those paragraphs escaped, their text the lines. tests/test_markdown_speed.py
 # compares both with the parse.
-_PLAIN_LINE = (
-    r"(?!\s)(?:[A-Za-z\u00a0-\U0010ffff]|[0-9]+(?![0-9.)]))"
-    r"(?:[^\x00-\x1f\x7f-\x9f\\`~*_\[<&]|&(?= ))*(?<!\s)"
-)
-_PLAIN = re.compile(rf"(?:{_PLAIN_LINE})?(?:\n(?:{_PLAIN_LINE})?)*")
+_TEXT_RUN = r"[^\x00-\x1f\x7f-\x9f\\`~*_\[<&]*+"  # possessive runs: a text that is not plain fails at once
+_PLAIN_LINE = rf"(?!\s)(?:[A-Za-z\u00a0-\U0010ffff]|[0-9]++(?![.)])){_TEXT_RUN}(?:& {_TEXT_RUN})*+(?<!\s)"
+_PLAIN = re.compile(rf"(?:{_PLAIN_LINE})?(?:\n(?:{_PLAIN_LINE})?)*+")
 _BLANK_LINES = re.compile(r"\n\n+")
 
 
