@@ -99,10 +99,7 @@ def plain_text(text: str) -> str:
 def _rendered(text: str) -> tuple[str, str]:
     if not text:  # a summary or section left empty: a seventh of all texts
         return "", ""
-    if _PLAIN.fullmatch(text) and text.strip():
-        paragraphs = _BLANK_LINES.split(text.strip("\n"))
-        return "".join(f"<p>{escapeHtml(p)}</p>\n" for p in paragraphs), "\n".join(paragraphs)
-    return _parsed_rendered(text)
+    return (_SIMPLE.fullmatch(text) and _simple_rendered(text)) or _parsed_rendered(text)
 
 
 def _parsed_rendered(text: str) -> tuple[str, str]:
@@ -113,16 +110,56 @@ def _parsed_rendered(text: str) -> tuple[str, str]:
     return (md.renderer.render(tokens, md.options, env) if text.strip() else ""), plain
 
 
-# Most texts are plain sentences, and a parse gives them only paragraphs of text: lines that start
-# with a letter, a non-ASCII character or a number that is not a list item's (so no block but a
-# paragraph starts there), hold no inline mark (backslash, backtick, ~, *, _, [, <, an '&' that is
-# not before a space), no control character, and end in no whitespace (nothing to trim, no hard
-# break). Their HTML is those paragraphs escaped, their text the lines. tests/test_markdown_speed.py
-# compares both with the parse.
+# Most texts are plain sentences, maybe with a list, and a parse gives them only paragraphs and
+# tight lists of text. A line is plain when it starts with a letter, a non-ASCII character or a
+# number that is not a list item's (so no block but a paragraph starts there), holds no inline mark
+# (backslash, backtick, ~, *, _, [, <, an '&' that is not before a space) and no control
+# character, and ends in no whitespace (nothing to trim, no hard break); an item is '- ' and a
+# plain line. tests/test_markdown_speed.py compares the HTML and text made from them with the parse.
 _TEXT_RUN = r"[^\x00-\x1f\x7f-\x9f\\`~*_\[<&]*+"  # possessive runs: a text that is not plain fails at once
 _PLAIN_LINE = rf"(?!\s)(?:[A-Za-z\u00a0-\U0010ffff]|[0-9]++(?![.)])){_TEXT_RUN}(?:& {_TEXT_RUN})*+(?<!\s)"
-_PLAIN = re.compile(rf"(?:{_PLAIN_LINE})?(?:\n(?:{_PLAIN_LINE})?)*+")
-_BLANK_LINES = re.compile(r"\n\n+")
+_SIMPLE = re.compile(rf"(?:(?:- )?{_PLAIN_LINE})?(?:\n(?:(?:- )?{_PLAIN_LINE})?)*+")
+
+
+def _simple_rendered(text: str) -> tuple[str, str] | None:
+    """(HTML, text) of a text whose lines _SIMPLE accepted, or None if a parse would read them as
+    more than paragraphs and tight lists: a loose list, or a line that continues an item."""
+    html: list[str] = []
+    words: list[str] = []
+    block: list[str] = []  # the lines of the paragraph, or the items of the list, being read
+    in_list = loose = False
+    for line in text.split("\n"):
+        if not line:
+            if block:
+                _close(block, in_list, html, words)
+                block = []
+            loose = in_list  # an item after the blank line would join this list and loosen it
+        elif line[:2] == "- ":
+            if loose:
+                return None
+            if block and not in_list:
+                _close(block, False, html, words)  # an item interrupts a paragraph
+                block = []
+            in_list = True
+            block.append(line[2:])
+        else:
+            if block and in_list:
+                return None  # a lazy continuation of the item
+            in_list = loose = False
+            block.append(line)
+    if block:
+        _close(block, in_list, html, words)
+    return ("".join(html), "\n".join(words)) if html else None
+
+
+def _close(block: list[str], in_list: bool, html: list[str], words: list[str]) -> None:
+    if in_list:
+        html.append("<ul>\n" + "".join(f"<li>{escapeHtml(item)}</li>\n" for item in block) + "</ul>\n")
+        words.extend(block)
+    else:
+        paragraph = "\n".join(block)
+        html.append(f"<p>{escapeHtml(paragraph)}</p>\n")
+        words.append(paragraph)
 
 
 def _plain(tokens: list[Token]) -> str:

@@ -174,7 +174,7 @@ parsed_rendered = markdown._parsed_rendered  # (HTML, text) from markdown-it, wi
 
 WORDS = ["word", "Login", "é", "本次", "Несколько", "—", "’", "2026", "1", "10", "1.5%", "12:00"]
 NEAR_MISSES = [" ", "  ", ".", ",", "!", "?", "(", ")", "]", "'", '"', ">", "#", "-", "=", "|", ":", "+", "/", "& ",
-               "&", "&amp;", "&#35;", "1.", "2)", "10.", "2026)", "!["]  # fmt: skip
+               "&", "&amp;", "&#35;", "1.", "2)", "10.", "2026)", "![", "- ", "-", "* ", "+ ", "\n- ", "\n-  ", "\n  "]  # fmt: skip
 MARKS = ["*", "_", "`", "\\", "[", "<", "~", "\t", "\r", "\x00", "\x0b", "\x1c", "\x85", "\xa0", "\u2003", "\u2028",
          "\u3000", "\ufeff", "\n"]  # fmt: skip
 CONSTRUCTS = ["*x*", "**x**", " _x_ ", "`x`", "\\.", "\\*", "[x](y)", "[x]", "<http://x.example>", " ~~x~~ ", "![x](y)",
@@ -192,7 +192,8 @@ sentences = st.builds(
     lambda first, rest: " ".join([first, *rest]),
     word_pieces, st.lists(st.one_of(word_pieces, st.sampled_from(["& co", ">", '"q"', "x.", "(y)", "1."])), max_size=6),
 )
-sentence_texts = st.lists(st.one_of(sentences, st.just("")), min_size=1, max_size=5).map("\n".join)
+items = sentences.map("- ".__add__)
+sentence_texts = st.lists(st.one_of(sentences, items, st.just("")), min_size=1, max_size=6).map("\n".join)
 
 
 def inserted(marks: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
@@ -216,8 +217,14 @@ texts = st.one_of(
 @example("ends in a no-break space\xa0")
 @example("&copy; not a plain ampersand")
 @example("")
+@example("Para\n- a\n- b\n\nNext\n- c")
+@example("- a\n\n- b")  # loose
+@example("- a\n\n\nPara\n\n- b")
+@example("- a\nlazy")
+@example("- a\n  b")
+@example("-  a\n- b")
 def test_plain_texts_render_as_the_parser_renders_them(text):
-    event("plain" if markdown._PLAIN.fullmatch(text) and text.strip() else "parsed")
+    event("simple" if markdown._SIMPLE.fullmatch(text) and markdown._simple_rendered(text) else "parsed")
     assert markdown._rendered.__wrapped__(text) == parsed_rendered(text)
 
 
@@ -228,11 +235,12 @@ def test_each_mark_renders_as_the_parser_renders_it(mark):
 
 
 def test_a_plain_update_skips_the_parse():
-    text = "Login & SSO is back.\nNext update in 20 minutes.\n\n本次事件 \"fixed\" > 2 hosts"
+    text = "Login & SSO is back.\n- Retries > 2 work\n- Webhooks are re-sent\n\n本次事件 \"fixed\".\nNext update in 20 minutes."
     with mock.patch.object(MarkdownIt, "parse", side_effect=AssertionError("parsed")):
         assert markdown._rendered.__wrapped__(text) == (
-            "<p>Login &amp; SSO is back.\nNext update in 20 minutes.</p>\n<p>本次事件 &quot;fixed&quot; &gt; 2 hosts</p>\n",
-            "Login & SSO is back.\nNext update in 20 minutes.\n本次事件 \"fixed\" > 2 hosts",
+            "<p>Login &amp; SSO is back.</p>\n<ul>\n<li>Retries &gt; 2 work</li>\n<li>Webhooks are re-sent</li>\n</ul>\n"
+            "<p>本次事件 &quot;fixed&quot;.\nNext update in 20 minutes.</p>\n",
+            "Login & SSO is back.\nRetries > 2 work\nWebhooks are re-sent\n本次事件 \"fixed\".\nNext update in 20 minutes.",
         )
 
 
