@@ -81,7 +81,7 @@ def _block_parser() -> MarkdownIt:
 
 @memoized("markdown")  # a build keeps the result in its cache
 def rendered(text: str) -> tuple[str, str]:
-    """(safe HTML, readable text) of a piece of untrusted Markdown, both from one parse."""
+    """(safe HTML, readable text) of a piece of untrusted Markdown, both from one reading of it."""
     return _rendered(text)
 
 
