@@ -8,6 +8,7 @@ CDN may cache them forever.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from dataclasses import dataclass, replace
@@ -17,7 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from statusgen import derive, expiry, index, urls
 from statusgen.cache import template_cache
@@ -269,12 +270,19 @@ class Views:
         self.by_service = index.by_service(site)  # so a service page reads its own incidents only
         self.recent = index.recent(site, now)  # what the uptime bars can show
         self._incidents: dict[str, IncidentView] = {}  # each incident shows on several pages
+        # An incident shows most of its instants twice (its span, its updates' times and promises).
+        self._times: dict[datetime, TimeView] = {}
+        self._service_statuses: dict[tuple[str, ComponentStatus], ServiceStatusView] = {}
 
     def _(self, message: str) -> str:
         return self.ui.gettext(message)
 
     def time(self, moment: datetime) -> TimeView:
-        return TimeView(*self.ui.stamps(moment))
+        try:
+            return self._times[moment]  # equal datetimes are the same instant: the same view
+        except KeyError:
+            view = self._times[moment] = TimeView(*self.ui.stamps(moment))
+            return view
 
     def span(self, start: datetime, end: datetime | None) -> SpanView:
         # one zone name at the end of the range only if both ends are in the same day and offset
@@ -283,7 +291,11 @@ class Views:
                         self.ui.timestamp(start, zone=False))  # fmt: skip
 
     def service_status(self, sid: str, status: ComponentStatus) -> ServiceStatusView:
-        return ServiceStatusView(sid, self.names[sid], urls.service(sid), status.value, self._(STATUS_LABEL[status]))
+        key = sid, status
+        if key not in self._service_statuses:
+            self._service_statuses[key] = ServiceStatusView(sid, self.names[sid], urls.service(sid), status.value,
+                                                            self._(STATUS_LABEL[status]))  # fmt: skip
+        return self._service_statuses[key]
 
     def overall(self) -> OverallView:
         ind = derive.indicator(self.site, self.now)
@@ -405,11 +417,19 @@ class Views:
 # ---------------------------------------------------------------- rendering
 
 
+class _Environment(jinja2.Environment):
+    def make_globals(self, d):
+        """A template's globals as one plain dict, not Jinja's ChainMap over the environment's: every
+        import and include looks them all up. Globals are set before the first template loads."""
+        return {**self.globals, **(d or {})}
+
+
 def template_environment(theme: Theme, ui: UI) -> jinja2.Environment:
     """The theme's templates, autoescaped and strict, with the UI language's catalog installed."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
         bytecode_cache=template_cache(),  # compiled templates from the build cache, if a build has one
+        auto_reload=False,  # one environment per build: no need to stat the files for every page
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -418,22 +438,50 @@ def template_environment(theme: Theme, ui: UI) -> jinja2.Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(ui.translations, newstyle=True)  # type: ignore[attr-defined]
-    env.globals.update(_template_words(ui.translations))
+    env.globals.update(_template_words(ui.translations), time_tag=time_tag, icon_tag=icon_tag)
     return env
+
+
+# The two smallest pieces of _macros.html are written here: every page shows them dozens of times, and
+# a Jinja macro call costs about three times a function's. Values are escaped as the templates would.
+def time_tag(t: TimeView, f: str | None = None, relative: bool = False, due: bool = False) -> Markup:
+    """<time datetime="{{ t.iso }}" data-f="{{ f }}" data-relative data-due>{{ t.text }}</time>, with
+    only the attributes asked for, and t.clock as the text if f is "t", t.day if f is "d"."""
+    text = t.clock if f == "t" else t.day if f == "d" else t.text
+    attributes = f' data-f="{escape(f)}"' if f else ""
+    if relative:
+        attributes += " data-relative"
+    if due:
+        attributes += " data-due"
+    return Markup(f'<time datetime="{escape(t.iso)}"{attributes}>{escape(text)}</time>')
+
+
+def icon_tag(status: str) -> Markup:
+    """The sprite's symbol for a status (an incident's icon is one too), decorative: text always follows."""
+    s = escape(status)
+    return Markup(f'<svg class="icon s-{s}" aria-hidden="true" focusable="false" width="16" height="16">'
+                  f'<use href="#i-{s}"/></svg>')  # fmt: skip
 
 
 def _template_words(translations) -> dict:
     """gettext, _, pgettext and ngettext for templates, doing what jinja2.ext's "newstyle" ones do
     (the result is Markup when autoescaping, always %-formatted, variables escaped) in one call instead
-    of three, and remembering the strings without variables: a page says ~25 of them."""
+    of three, and remembering what they said: a page says ~25 strings, most of them on every page."""
     said: dict = {}
+
+    @functools.lru_cache(maxsize=1024)  # the types: Markup("<b>") and "<b>" are equal keys, not equal values
+    def formatted(message: str, items: tuple, types: tuple) -> Markup:
+        return Markup(translations.gettext(message)) % dict(items)
 
     @jinja2.pass_eval_context
     def gettext(eval_ctx, message: str, /, **variables) -> str:
         if not eval_ctx.autoescape:
             return translations.gettext(message) % variables
         if variables:
-            return Markup(translations.gettext(message)) % variables
+            try:
+                return formatted(message, tuple(variables.items()), tuple(map(type, variables.values())))
+            except TypeError:  # a value that cannot be a key
+                return Markup(translations.gettext(message)) % variables
         try:
             return said[message]
         except KeyError:
@@ -503,11 +551,10 @@ class Pages:
         self.present = (self.site_view, self.generated, self.valid_until,
                         sorted((sid, st.value) for sid, st in self.views.statuses.items()))  # fmt: skip
         # Templates import _macros.html without the page's context, so Jinja makes that module once per
-        # build instead of twice per page; what macros used from the context is therefore also here, with
-        # url() and asset() linking from the page being rendered (self._url, set by render()).
+        # build instead of twice per page. Macros still link with url() and asset(): these globals link
+        # from the page being rendered (self._url, set by render()).
         self._url = None  # url() of the page being rendered
-        self.env.globals.update(site=self.site_view, ui=self.ui, generated=self.generated,
-                                valid_until=self.valid_until, url=self._link, asset=self._asset)  # fmt: skip
+        self.env.globals.update(url=self._link, asset=self._asset)
 
     def _link(self, target: str) -> str:
         return self._url(target)
