@@ -266,3 +266,64 @@ def test_ranges_name_the_zone_once_unless_the_clocks_change(tmp_path):
     assert "Nov 20, 2026, 2:05 PM – 3:40 PM CET · 1 h 35 min" in rows["Short"].replace("\u202f", " ")
     assert "Mar 29, 2026, 1:30 AM CET – Mar 29, 2026, 4:00 AM CEST · 1 h 30 min" in rows[
         "Across the clock change"].replace("\u202f", " ")
+
+
+def test_a_theme_may_redefine_the_macros_the_default_pages_use(tmp_path):
+    """time and icon are written in Python for speed, and the default pages import _macros.html without
+    their context: a site's own _macros.html still shapes every page, and its url() and asset() link
+    from the page being rendered, at any depth."""
+    from statusgen.theme import builtin_themes_dir
+
+    macros = (builtin_themes_dir() / "default" / "templates" / "_macros.html").read_text()
+    macros = macros.replace("{% set time = time_tag %}", "{% macro time(t, f=none, relative=false, due=false) -%}"
+                            '<time datetime="{{ t.iso }}" class="mine">{{ t.day }}</time>{%- endmacro %}')
+    macros = macros.replace("{% set icon = icon_tag %}", "{% macro icon(status) -%}"
+                            '<img class="mine" src="{{ asset(\'favicon.svg\') }}" alt="" data-home="{{ url(\'\') }}">'
+                            "{%- endmacro %}")  # fmt: skip
+    content = make_repo(tmp_path, {"incidents/a.md": incident(), "templates/_macros.html": macros})
+    out = tmp_path / "public"
+    assert build(content, out) == 0
+    for rel, home in (("index.html", "./"), ("incidents/a/index.html", "../../"), ("history/2026/11/index.html",
+                                                                                   "../../../")):
+        doc = parse(out / rel)
+        times = doc.xpath("//time[not(@data-f='dt')]")  # a range's start is written in the span macro itself
+        assert times and all(t.get("class") == "mine" for t in times), rel
+        icons = doc.xpath("//img[@class='mine']")
+        assert icons and {i.get("data-home") for i in icons} == {home}, rel
+        for src in {i.get("src") for i in icons}:  # the asset, linked from this page's folder
+            assert (out / posixpath.dirname(rel) / src).is_file(), (rel, src)
+    assert "Nov 20, 2026" in text_of(parse(out / "incidents/a/index.html").xpath("//dl[@class='facts']")[0])
+
+
+def test_template_words_escape_what_they_are_given(tmp_path):
+    """The templates' gettext remembers what it said: text and markup of the same characters are
+    different values (the one escaped, the other not), also when said one after the other."""
+    from datetime import timezone
+
+    from markupsafe import Markup
+
+    from statusgen.i18n import ui_for
+    from statusgen.render import html
+    from statusgen.theme import Theme
+
+    (tmp_path / "t.html").write_text("{{ _('Contact %(who)s.', who=raw) }}|{{ _('Contact %(who)s.', who=safe) }}|"
+                                     "{{ _('Contact %(who)s.', who=raw) }}|{{ _('100%% sure') }}")  # fmt: skip
+    env = html.template_environment(Theme((tmp_path,), ()), ui_for("en", timezone.utc))
+    said = env.get_template("t.html").render(raw="<b>x</b>", safe=Markup("<b>x</b>"))
+    assert said == "Contact &lt;b&gt;x&lt;/b&gt;.|Contact <b>x</b>.|Contact &lt;b&gt;x&lt;/b&gt;.|100% sure"
+
+
+@pytest.mark.parametrize("page", ["", "incidents/a/", "services/api/", "history/", "history/2026/11/", "about/",
+                                  "feed.xml", "a/../b/"])  # fmt: skip
+def test_links_worked_out_once_per_folder_are_the_same_links(page):
+    from statusgen import urls
+
+    shared: dict = {}
+    targets = ["", "feed.xml", "history/", "history/2026/10/", "incidents/a/", "incidents/b/", "services/api/",
+               "assets/style.0123456789.css", "about/", "../x/", "a//b/", "./", "history/../services/"]  # fmt: skip
+    for other in ("incidents/z/", "history/2025/01/", "services/web/", ""):  # neighbours fill the memo first
+        link = urls.linker(other, shared)
+        for target in targets:
+            assert link(target) == urls.relative(other, target)
+    link = urls.linker(page, shared)
+    assert [link(t) for t in targets] == [urls.relative(page, t) for t in targets]

@@ -206,3 +206,19 @@ def test_zone_names_for_other_zones():
     assert shown("de", "Europe/Berlin") == "1. Juli 2026, 14:00 MESZ"  # CLDR's German name
     # no abbreviation in the tz database: an offset instead
     assert shown("en", "America/Sao_Paulo") == "Jul 1, 2026, 9:00 AM GMT-03:00"
+
+
+@pytest.mark.parametrize("language", i18n.LANGUAGES)
+def test_a_moment_converted_once_reads_as_each_format_says(language):
+    """Pages take a time's four forms from UI.stamps() in one conversion: the same as asking for each."""
+    moments = [datetime(2026, 3, 29, 0, 59, tzinfo=timezone.utc), datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc),
+               datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc), datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc),
+               datetime(2026, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))]  # fmt: skip
+    for tz in ("Europe/Berlin", "America/Sao_Paulo", "Asia/Kolkata", "UTC"):
+        ui = i18n.ui_for(language, zone(tz))
+        for moment in moments:
+            iso, text, clock, day = ui.stamps(moment)
+            assert iso == moment.astimezone(zone(tz)).isoformat()
+            assert (text, clock, day) == (ui.timestamp(moment), ui.clock_zone(moment), ui.day(moment))
+            assert text.startswith(ui.timestamp(moment, zone=False)) and text.endswith(ui.zone_abbr(moment))
+            assert day in text and ui.clock(moment) in text
