@@ -29,7 +29,7 @@ from statusgen import incremental, parallel, urls
 from statusgen import publish as publishmod
 from statusgen.errors import ContentError, Diagnostic
 from statusgen.load import decode_text, load_repo, parse_site, parse_source, read_bytes, read_source, source_files
-from statusgen.markdown import plain_text, render_markdown
+from statusgen.markdown import render_markdown
 from statusgen.model import Incident, Site
 from statusgen.publish import Changes, FileState
 from statusgen.render import Output
@@ -343,7 +343,8 @@ def _render_task(task: tuple, site: Site, now: datetime, theme: Theme, selector:
 def _parse_incident(content: Path, rel: str, config: Site) -> tuple[bytes | None, Incident | None, tuple]:
     """(sha256 of the bytes parsed, the incident or None, its problems) of one incident file.
 
-    Also renders its Markdown, which every output format needs, into the build's memo."""
+    Also renders the Markdown its pages show into the build's memo (the workers that render
+    pages then only look it up)."""
     problems: list[Diagnostic] = []
     data = read_bytes(content, content / rel, problems)
     if data is None:
@@ -354,8 +355,7 @@ def _parse_incident(content: Path, rel: str, config: Site) -> tuple[bytes | None
     if incident is not None:
         render_markdown(incident.summary)
         for update in incident.updates:
-            render_markdown(update.body)
-            plain_text(update.body)
+            render_markdown(html.shown_body(update))  # feeds show whole bodies, of the latest updates only
         for section in incident.sections:
             render_markdown(section.body)
     return hashlib.sha256(data).digest(), incident, tuple(problems)

@@ -253,7 +253,7 @@ def _promote_headings(html: str) -> str:
     return _HEADING_TAG.sub(lambda m: f"<{m[1]}h{int(m[2]) - 1}", html)
 
 
-def _without_promise(update: Update) -> str:
+def shown_body(update: Update) -> str:
     """The update's Markdown minus its 'Next update …' line, shown separately as a time."""
     if update.next_update is None:
         return update.body
@@ -354,7 +354,7 @@ class Views:
             updates=tuple(
                 UpdateView(
                     u.anchor, u.stage.value, ui.pgettext(*STAGE_LABEL[u.stage]), self.time(u.at),
-                    render_markdown(_without_promise(u)), self.time(u.next_update.due) if u.next_update else None,
+                    render_markdown(shown_body(u)), self.time(u.next_update.due) if u.next_update else None,
                 )  # fmt: skip
                 for u in reversed(derive.published_updates(incident, self.now))
             ),
