@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -320,24 +319,9 @@ def _render_task(task: tuple, site: Site, now: datetime, theme: Theme, selector:
     if task[0] == "renderer":
         return RENDERERS[task[1]](site, now), {}, set()
     _, shard, shards = task
-    offered: set[str] = set()
-    chosen: set[str] = set()
     selector.pages, selector.kept = {}, set()
-
-    def select(path: str, shows: tuple) -> bool:
-        file = urls.file_for(path)
-        offered.add(file)
-        if shards > 1 and zlib.crc32(file.encode()) % shards != shard:
-            return False
-        if selector(path, shows):
-            chosen.add(file)
-            return True
-        return False
-
-    outputs = html.render(site, now, theme, select=select)
-    # Pages that are not offered to select (front page, 404, assets) are always rendered: shard 0 keeps them.
-    mine = [(p, d) for p, d in outputs if p in chosen or (shard == 0 and p not in offered)]
-    return mine, dict(selector.pages), set(selector.kept)
+    outputs = html.render(site, now, theme, select=selector, share=(shard, shards))
+    return outputs, dict(selector.pages), set(selector.kept)
 
 
 def _parse_incident(content: Path, rel: str, config: Site) -> tuple[bytes | None, Incident | None, tuple]:

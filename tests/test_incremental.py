@@ -280,6 +280,22 @@ def test_parallel_builds_give_the_same_files(tmp_path, monkeypatch):
     assert tree(tmp_path / "parallel") == clean_build(content, tmp_path)
 
 
+@pytest.mark.parametrize("shares", [2, 3, 5])
+def test_pages_split_among_processes_are_each_rendered_once_as_a_whole_build_renders_them(shares):
+    from sitebuilds import EXAMPLE_NOW, example_content
+
+    from statusgen.render import html
+    from statusgen.theme import resolve_theme
+
+    site = build_module.load_site(example_content())
+    now = datetime.fromisoformat(EXAMPLE_NOW)
+    theme = resolve_theme(example_content(), site.theme)
+    whole = html.render(site, now, theme)
+    parts = [html.render(site, now, theme, share=(k, shares)) for k in range(shares)]
+    assert sorted(p for part in parts for p in part) == sorted(whole)  # each page once, same bytes
+    assert all(any(path.startswith("incidents/") for path, _ in part) for part in parts)  # all have work
+
+
 def test_a_content_error_leaves_site_and_cache_usable(site, tmp_path):
     content, out = site
     before = tree(out)

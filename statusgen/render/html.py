@@ -530,8 +530,13 @@ def fingerprinted_assets(theme: Theme) -> tuple[dict[str, str], list[Output]]:
 
 
 class Pages:
-    def __init__(self, site: Site, now: datetime, theme: Theme, select=None):
+    def __init__(self, site: Site, now: datetime, theme: Theme, select=None, share: tuple[int, int] = (0, 1)):
         self.site, self.now, self.select = site, now, select
+        # Which of `shares` processes rendering the pages this one is: see _shares().
+        self.share, shares = share
+        self.months = derive.by_month(site)
+        self.month_share = _shares(self.months, shares)
+        self.incident_share = {id(i): self.month_share[key] for key, items in self.months for i in items}
         self.ui = ui_for(site.language, zone(site.timezone))
         self.env = template_environment(theme, self.ui)
         self.assets, self.asset_outputs = fingerprinted_assets(theme)
@@ -589,7 +594,22 @@ class Pages:
         return urls.file_for(path), html.encode("utf-8")
 
     def all(self) -> list[Output]:
-        site, views, _ = self.site, self.views, self.ui.gettext
+        outputs = self.present_pages() if self.share == 0 else []
+        for incident in self.site.incidents:
+            if self.incident_share[id(incident)] != self.share:
+                continue
+            live = not derive.settled(incident, self.now)
+            if not self.wanted(urls.incident(incident.id), incident, live=live):
+                continue
+            view = self.views.incident(incident)
+            outputs.append(self.page("incident.html", view.path, incident.title, refresh=view.is_live, live=live,
+                                     incident=view))  # fmt: skip
+        outputs.extend(self.months_pages())
+        return outputs
+
+    def present_pages(self) -> list[Output]:
+        """The pages about the site as a whole: front page, services, history index, free pages, 404."""
+        site, views = self.site, self.views
         outputs = list(self.asset_outputs)
         services = [views.service(s.id) for s in site.services]
         groups = [(g, [v for v in services if v.id in {s.id for s in members}]) for g, members in site.groups]
@@ -603,13 +623,6 @@ class Pages:
             "index.html", "", site.title, refresh=bool(open_ or active_maint), groups=groups, open_incidents=open_,
             active_maintenance=active_maint, upcoming=upcoming, recent=recent[:RECENT_ON_FRONT_PAGE],
         ))  # fmt: skip
-        for incident in site.incidents:
-            live = not derive.settled(incident, self.now)
-            if not self.wanted(urls.incident(incident.id), incident, live=live):
-                continue
-            view = views.incident(incident)
-            outputs.append(self.page("incident.html", view.path, incident.title, refresh=view.is_live, live=live,
-                                     incident=view))  # fmt: skip
         for svc in services:
             latest = views.by_service[svc.id][:INCIDENTS_ON_SERVICE_PAGE]
             if not self.wanted(svc.path, svc, latest):
@@ -617,21 +630,33 @@ class Pages:
             its = [views.incident(i) for i in latest]
             outputs.append(self.page("service.html", svc.path, svc.name, service=svc, incidents=its,
                                      feed=f"services/{svc.id}/feed.xml", atom=f"services/{svc.id}/feed.atom"))  # fmt: skip
-        outputs.extend(self.history())
+        outputs.append(self.history_index())
         for p in site.pages:
             body = _promote_headings(render_markdown(p.body))
             outputs.append(self.page("page.html", urls.page(p.slug), p.title, live=False, body=body))
         outputs.append(self.not_found())
         return outputs
 
-    def history(self) -> list[Output]:
-        _ = self.ui.gettext
-        months = derive.by_month(self.site)
+    def month_index(self) -> tuple[list[MonthView], list[int]]:
+        """Every month with incidents, newest first, and every year."""
+        months = self.months
         index = [MonthView(y, m, self.ui.month(y, m), urls.history(y, m), len(items)) for (y, m), items in months]
-        years = sorted({y for (y, _m), _i in months}, reverse=True)
-        outputs = [self.page("history.html", urls.history(), _("History"), live=False, months=index, years=years)]
+        return index, sorted({y for (y, _m), _i in months}, reverse=True)
+
+    def history_index(self) -> Output:
+        index, years = self.month_index()
+        return self.page("history.html", urls.history(), self.ui.gettext("History"), live=False, months=index,
+                         years=years)  # fmt: skip
+
+    def months_pages(self) -> list[Output]:
+        """This share's pages of the history archive, one per month."""
+        _ = self.ui.gettext
+        index, years = self.month_index()
+        outputs: list[Output] = []
         year_paths = {yy: next(e.path for e in index if e.year == yy) for yy in years}
-        for n, ((y, m), items) in enumerate(months):
+        for n, ((y, m), items) in enumerate(self.months):
+            if self.month_share[y, m] != self.share:
+                continue
             newer = index[n - 1] if n > 0 else None
             older = index[n + 1] if n + 1 < len(index) else None
             label = index[n].label
@@ -658,7 +683,23 @@ class Pages:
         return "404.html", html.encode("utf-8")
 
 
-def render(site: Site, now: datetime, theme: Theme, select=None) -> list[Output]:
-    """Every page; with `select`, only those it wants (see Pages.wanted)."""
-    return Pages(site, now, theme, select).all()
+def render(site: Site, now: datetime, theme: Theme, select=None, share: tuple[int, int] = (0, 1)) -> list[Output]:
+    """Every page; with `select`, only those it wants (see Pages.wanted). With share=(k, n), only
+    the k-th of n disjoint parts of the site, so n processes can render it together."""
+    return Pages(site, now, theme, select, share).all()
+
+
+def _shares(months: list[tuple[tuple[int, int], list[Incident]]], shares: int) -> dict[tuple[int, int], int]:
+    """(year, month) → which of `shares` processes renders that month's page and its incidents' pages.
+
+    A month's page shows its incidents, so keeping both in one process builds each incident's
+    view once (split by page, each process built three quarters of them). Runs of months with about
+    as many incidents each; the first, newest run goes with the pages about the present (share 0),
+    which show recent incidents too."""
+    total = sum(len(items) for _key, items in months) or 1
+    result, seen = {}, 0
+    for key, items in months:
+        result[key] = min(shares - 1, seen * shares // total)
+        seen += len(items)
+    return result
 
