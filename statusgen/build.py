@@ -116,9 +116,11 @@ class Builder:
         token = cachemod.activate(self.memos)
         templates = cachemod.activate_templates(self.cache)
         live: set | None = None  # the parse entries this build used, once it knows them
+        origins = None
         try:
             site, keys, hashes = self._load(hashes)
             live = set(keys.values())
+            origins = cachemod.activate_origins(keys)  # renderers may memoize per incident
             staging = publishmod.Staging(self.out, self.content, verified if record else None)
             try:
                 entries, rendering, kept = self._render(site, now, keys, hashes, record, verified, staging)
@@ -128,6 +130,8 @@ class Builder:
                 staging.abandon()
                 raise
         finally:
+            if origins is not None:
+                cachemod.deactivate_origins(origins)
             cachemod.deactivate_templates(templates)
             cachemod.deactivate(token)
             self._save_cache(live)  # what was parsed and rendered is right even if the build failed

@@ -8,8 +8,8 @@ never read. Entries live in append-only segment files, each with a checksum; a d
 segment is ignored and removed, so the worst a broken cache can do is cost time.
 
 Two kinds of data:
-- tables: many small entries by key (parsed incidents, rendered Markdown), loaded whole at the
-  start of a build, new entries appended as one new segment at its end;
+- tables: many small entries by key (parsed incidents, rendered Markdown, each incident's JSON),
+  loaded whole at the start of a build, new entries appended as one new segment at its end;
 - records: one value by name (what the last build wrote to an output folder), replaced whole.
 
 The cache folder sits in the status repo's folder, so a pull request could ship one: every file
@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import os
 import pickle
+import shutil
 import sys
 import time
 from contextvars import ContextVar
@@ -298,20 +299,30 @@ def scan(roots: list[tuple[str, Path]], index: dict[str, tuple]) -> tuple[dict[s
 
 # During a build: namespace → Memo. Outside a build (tests, other commands) nothing is memoized.
 _ACTIVE: ContextVar[dict[str, "Memo"] | None] = ContextVar("statusgen_memo", default=None)
-_PURE: dict[str, Callable[[str], Any]] = {}  # namespace → the function (filled at import time)
+_PURE: dict[str, Callable[[str], Any] | None] = {}  # namespace → the function, None if keyed (at import time)
 
 
 class Memo(dict):
-    """text → result of one pure function, remembering which entries this build computed or used."""
+    """text → result of one pure function (or key → result, see keyed()), remembering which entries
+    this build computed or used."""
 
-    def __init__(self, function: Callable[[str], Any], known: dict | None = None):
+    def __init__(self, function: Callable[[str], Any] | None, known: dict | None = None):
         super().__init__(known or {})
         self.function = function
-        self.computed: dict[str, Any] = {}
-        self.used: set[int] = set()  # hash() of the texts looked up (cheap to send back from workers)
+        self.computed: dict[Any, Any] = {}
+        self.used: set[int] = set()  # hash() of the keys looked up (cheap to send back from workers)
 
     def __missing__(self, text: str) -> Any:
+        assert self.function is not None
         value = self[text] = self.computed[text] = self.function(text)
+        return value
+
+    def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
+        """The result kept under key, else make()'s (kept). key must name everything the result depends on."""
+        self.used.add(hash(key))
+        value = self.get(key, self)
+        if value is self:
+            value = self[key] = self.computed[key] = make()
         return value
 
     def merge(self, entries: dict[str, Any], used: set[int]) -> None:
@@ -343,6 +354,13 @@ def memoized(namespace: str) -> Callable[[Callable[[str], Any]], Callable[[str],
     return decorate
 
 
+def keyed(namespace: str) -> str:
+    """Declare a memo table of results kept by a key the caller makes (Memo.get_or_make), for
+    results that depend on more than one text; returns the namespace for active_memo()."""
+    _PURE[namespace] = None  # type: ignore[assignment]
+    return namespace
+
+
 def activate(memos: dict[str, Memo]):
     """Make `memos` the memo tables of this thread's build; returns a token for deactivate()."""
     return _ACTIVE.set(memos)
@@ -354,6 +372,32 @@ def deactivate(token) -> None:
 
 def active_memos() -> dict[str, Memo] | None:
     return _ACTIVE.get()
+
+
+def active_memo(namespace: str) -> Memo | None:
+    """This build's memo table of namespace; None outside a build."""
+    memos = _ACTIVE.get()
+    return None if memos is None else memos.get(namespace)
+
+
+# During a build: id(model object) → a digest of what it was made from (its file's path and bytes,
+# site.yaml; the code is in the cache's salt), which a keyed memo may use to name the object.
+_ORIGINS: ContextVar[dict[int, bytes] | None] = ContextVar("statusgen_origins", default=None)
+
+
+def activate_origins(origins: dict[int, bytes]):
+    """Set this thread's build's origins (kept while their objects live); returns a token for deactivate_origins()."""
+    return _ORIGINS.set(origins)
+
+
+def deactivate_origins(token) -> None:
+    _ORIGINS.reset(token)
+
+
+def origin(obj: Any) -> bytes | None:
+    """A digest of what obj was made from, if this build knows it (see _ORIGINS)."""
+    origins = _ORIGINS.get()
+    return None if origins is None else origins.get(id(obj))
 
 
 # ---------------------------------------------------------------- compiled templates
@@ -417,3 +461,7 @@ def save_memos(cache: Cache, memos: dict[str, Memo]) -> None:
             table.put(text, value)
         memo.computed = {}
         table.save(live=memo.used, key=hash)
+    if cache.root is not None:  # tables of memos this code no longer has (an older version's) go
+        for folder in (cache.root / "v1").glob("memo-*"):
+            if folder.name[len("memo-") :] not in memos:
+                shutil.rmtree(folder, ignore_errors=True)

@@ -168,6 +168,22 @@ def test_a_build_at_a_later_instant_rewrites_only_the_pages_about_the_present(si
     rebuild_matches_clean(content, out, tmp_path, later)
 
 
+def test_a_rebuild_writes_json_again_only_for_the_incident_that_changed(site, tmp_path, monkeypatch):
+    from statusgen.render import api
+
+    content, out = site
+    made: list[str] = []
+    real = api.incident_parts
+    monkeypatch.setattr(api, "incident_parts", lambda i, now, frame: made.append(i.id) or real(i, now, frame))
+    path = content / "incidents/2026/b.md"
+    path.write_text(path.read_text().replace("A slow query was fixed.", "A slow query was rewritten."))
+    later = "2026-11-22T09:30:00+01:00"  # no instant of the open incident passes: its JSON stays too
+    assert build(content, out, later) == 0
+    assert made == ["b"]
+    rebuild_matches_clean(content, out, tmp_path, later)
+    assert "A slow query was rewritten." in (out / "api/v2/incidents/all.json").read_text()
+
+
 def test_only_files_whose_bytes_changed_are_written(site):
     content, out = site
     untouched = out / "incidents/c/index.html"
@@ -254,6 +270,18 @@ def test_a_damaged_cache_is_ignored(site, tmp_path):
     path.write_text(path.read_text().replace("Pages take 20 s", "Pages take 30 s"))
     rebuild_matches_clean(content, out, tmp_path)
     assert not (default_dir(content) / "v1" / "incidents" / "9-junk.seg").exists()
+
+
+def test_memo_tables_this_code_no_longer_has_are_removed(site, tmp_path):
+    content, out = site
+    gone = default_dir(content) / "v1" / "memo-markdown-html"  # as an older version left it
+    gone.mkdir()
+    (gone / "1-x.seg").write_bytes(b"old")
+    path = content / "incidents/2026/b.md"
+    path.write_text(path.read_text().replace("Pages take 20 s", "Pages take 30 s"))
+    rebuild_matches_clean(content, out, tmp_path)
+    assert not gone.exists()
+    assert (default_dir(content) / "v1" / "memo-markdown").is_dir()
 
 
 def test_a_cache_entry_made_by_other_code_is_never_used(site, tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ from datetime import datetime, time, timezone
 from json.encoder import encode_basestring
 from typing import Any, Iterable, NamedTuple
 
+from statusgen import cache as cachemod
 from statusgen import urls
 from statusgen.derive import (
     INDICATOR_DESCRIPTION,
@@ -255,6 +256,19 @@ def incident_parts(incident: Incident, now: datetime, frame: Frame) -> IncidentP
     return IncidentParts(head.encode(), tail.encode(), updated)
 
 
+PARTS_MEMO = cachemod.keyed("api-incident")
+
+
+def _incident_parts(incident: Incident, now: datetime, frame: Frame) -> IncidentParts:
+    """incident_parts(), kept in the build cache: nearly all of the API's work, and mostly for settled
+    incidents, whose parts stay the same from build to build."""
+    memo, origin = cachemod.active_memo(PARTS_MEMO), cachemod.origin(incident)
+    if memo is None or origin is None:
+        return incident_parts(incident, now, frame)
+    key = (origin, now_key(incident, now), frame.base_url, frame.timezone, frame.names)
+    return memo.get_or_make(key, lambda: incident_parts(incident, now, frame))
+
+
 def _updates_json(incident: Incident, iid: str, updates, statuses: list[str], frame: Frame) -> str:
     """Newest first, each with the component statuses it changed (old → new within this incident)."""
     out = []
@@ -469,8 +483,7 @@ def render(site: Site, now: datetime) -> list[Output]:
     if now.utcoffset() is not None:  # now is only compared: in UTC, as the content's times are, that is fast
         now = now.astimezone(timezone.utc)
     api = Api(site, now)
-    # Nearly all the work, and pure: a build cache may keep each by (incident, now_key, frame).
-    parts = {i.id: incident_parts(i, now, api.frame) for i in site.incidents}
+    parts = {i.id: _incident_parts(i, now, api.frame) for i in site.incidents}
     page = _json(api.page([p.updated for p in parts.values()])).encode()
     incidents = [i for i in site.incidents if not i.is_maintenance]  # newest first
     maintenances = _newest_maintenance_first([i for i in site.incidents if i.is_maintenance])
