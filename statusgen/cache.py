@@ -319,11 +319,20 @@ class Memo(dict):
 
     def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
         """The result kept under key, else make()'s (kept). key must name everything the result depends on."""
-        self.used.add(hash(key))
-        value = self.get(key, self)
-        if value is self:
-            value = self[key] = self.computed[key] = make()
+        value = self.lookup(key)
+        if value is None:
+            value = make()
+            self.keep(key, value)
         return value
+
+    def lookup(self, key: Any) -> Any:
+        """The result kept under key, or None."""
+        self.used.add(hash(key))
+        return self.get(key)
+
+    def keep(self, key: Any, value: Any) -> None:
+        self.used.add(hash(key))
+        self[key] = self.computed[key] = value
 
     def merge(self, entries: dict[str, Any], used: set[int]) -> None:
         """Take what another process (a forked worker, same hash seed) computed and looked up."""

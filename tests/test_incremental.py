@@ -184,6 +184,22 @@ def test_a_rebuild_writes_json_again_only_for_the_incident_that_changed(site, tm
     assert "A slow query was rewritten." in (out / "api/v2/incidents/all.json").read_text()
 
 
+def test_a_rebuild_writes_feed_entries_again_only_for_the_update_that_changed(site, tmp_path, monkeypatch):
+    from statusgen.render import feeds
+
+    content, out = site
+    made: list[str] = []
+    real = feeds.xml_pieces
+    monkeypatch.setattr(feeds, "xml_pieces", lambda site, entries: made.extend(e.title for e in entries) or
+                        real(site, entries))  # fmt: skip
+    path = content / "incidents/2026/b.md"
+    path.write_text(path.read_text().replace("A slow query was fixed.", "A slow query was rewritten."))
+    assert build(content, out, "2026-11-22T09:30:00+01:00") == 0
+    assert made == ["[Resolved] Dashboard: Dashboard slow to load"]
+    assert "A slow query was rewritten." in (out / "feed.xml").read_text()
+    rebuild_matches_clean(content, out, tmp_path, "2026-11-22T09:30:00+01:00")
+
+
 def test_only_files_whose_bytes_changed_are_written(site):
     content, out = site
     untouched = out / "incidents/c/index.html"

@@ -27,6 +27,7 @@ from urllib.parse import quote, urlsplit
 
 from feedgen.feed import FeedGenerator
 
+from statusgen import cache as cachemod
 from statusgen import urls
 from statusgen.markdown import plain_text, render_markdown
 from statusgen.model import Incident, Site, Stage, Update
@@ -473,11 +474,35 @@ def json_feed(site: Site, feed: Feed, pieces: Pieces | None = None) -> bytes:
     return head + b'\n  "items": [\n' + items + b"\n  ],\n" + tail
 
 
+PIECES_MEMO = cachemod.keyed("feed-entry")
+
+
+def entry_pieces(site: Site, entries: list[Entry]) -> tuple[Pieces, Pieces, Pieces]:
+    """(Atom, RSS, JSON Feed) bytes of each entry. An entry's bytes depend on the entry alone, and
+    most entries are the same from build to build: the build cache keeps them."""
+    memo = cachemod.active_memo(PIECES_MEMO)
+    known = {} if memo is None else {e: v for e in entries if (v := memo.lookup(_memo_key(e))) is not None}
+    fresh = [e for e in entries if e not in known]
+    if fresh:
+        atom_new, rss_new = xml_pieces(site, fresh)
+        json_new = json_pieces(fresh)
+        for e in fresh:
+            known[e] = (atom_new[e], rss_new[e], json_new[e])
+            if memo is not None:
+                memo.keep(_memo_key(e), known[e])
+    return ({e: v[0] for e, v in known.items()}, {e: v[1] for e, v in known.items()},
+            {e: v[2] for e, v in known.items()})  # fmt: skip
+
+
+def _memo_key(e: Entry) -> tuple[str, ...]:
+    # Not the Entry: equal datetimes in two zones are equal, but their text differs.
+    return (e.id, e.title, e.url, e.at.isoformat(), e.html, e.text, e.summary)
+
+
 def render(site: Site, now: datetime) -> list[Output]:
     feeds = site_feeds(site, now)
     entries = list(dict.fromkeys(e for feed in feeds for e in feed.entries))  # each once, however many feeds hold it
-    atom_pieces, rss_pieces = xml_pieces(site, entries)
-    json_items = json_pieces(entries)
+    atom_pieces, rss_pieces, json_items = entry_pieces(site, entries)
     outputs: list[Output] = []
     for feed in feeds:
         outputs.append((feed.path + "feed.xml", rss(site, feed, rss_pieces)))
