@@ -184,6 +184,7 @@ class Frame:
         setattr_ = object.__setattr__  # frozen: the caches are set once here
         setattr_(self, "tz", zone(self.timezone))
         setattr_(self, "page_id", stable_id("page", self.base_url))
+        setattr_(self, "key", cachemod.digest(repr((self.base_url, self.timezone, self.names))))  # names it in a memo
         setattr_(self, "_stamps", {})
         setattr_(self, "_offsets", {})
         # '{"code":…,"name":…,"old_status":' of each service's entry in affected_components
@@ -265,7 +266,7 @@ def _incident_parts(incident: Incident, now: datetime, frame: Frame) -> Incident
     memo, origin = cachemod.active_memo(PARTS_MEMO), cachemod.origin(incident)
     if memo is None or origin is None:
         return incident_parts(incident, now, frame)
-    key = (origin, now_key(incident, now), frame.base_url, frame.timezone, frame.names)
+    key = (origin, now_key(incident, now), frame.key)
     return memo.get_or_make(key, lambda: incident_parts(incident, now, frame))
 
 
