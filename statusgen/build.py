@@ -181,17 +181,23 @@ class Builder:
             jobs = self.jobs if len(misses) >= PARALLEL_PARSE_MIN else 1
             batches = parallel.chunks(misses, jobs * 8)
             parsed = parallel.map_tasks(
-                lambda batch: [_parse_incident(content, rel, config) for rel in batch], batches, jobs,
+                lambda batch: _parse_batch(content, batch, config, site_key, pickle=jobs > 1), batches, jobs,
                 lambda index: phase.advance(len(batches[index])),
             )
         hashes = dict(hashes)
-        for batch, batch_results in zip(batches, parsed):
-            for rel, (h, incident, found) in zip(batch, batch_results):
-                results[rel] = (h, incident, found)
-                if h is not None:
-                    hashes["c/" + rel] = h  # what was parsed, even if the file changed since the scan
-                    entry_keys[rel] = cachemod.digest(rel, h, site_key)
-                    table.put(entry_keys[rel], (incident, found))
+        for batch, (batch_hashes, entries, unread) in zip(batches, parsed):
+            if isinstance(entries, bytes):
+                entries = table.add_pickled(entries)
+            else:
+                for key, entry in entries.items():
+                    table.put(key, entry)
+            for rel, h in zip(batch, batch_hashes):
+                if h is None:
+                    results[rel] = (None, None, unread[rel])
+                    continue
+                hashes["c/" + rel] = h  # what was parsed, even if the file changed since the scan
+                entry_keys[rel] = key = cachemod.digest(rel, h, site_key)
+                results[rel] = (h, *entries[key])
         incidents, keys = [], {}
         for rel in sorted(results):
             h, incident, found = results[rel]
@@ -326,6 +332,17 @@ def _render_task(task: tuple, site: Site, now: datetime, theme: Theme, selector:
     selector.pages, selector.kept = {}, set()
     outputs = html.render(site, now, theme, select=selector, share=(shard, shards))
     return outputs, dict(selector.pages), set(selector.kept)
+
+
+def _parse_batch(content: Path, batch: list[str], config: Site, site_key: bytes, pickle: bool):
+    """Parse incident files: (sha256 of each file or None if unreadable, the cache entries of those
+    read, the problems of those not read). With pickle, the entries come pickled: from a worker they
+    must be pickled to reach the parent anyway, and that way the parent saves them without doing it again."""
+    parsed = [_parse_incident(content, rel, config) for rel in batch]
+    entries = {cachemod.digest(rel, h, site_key): (incident, found)
+               for rel, (h, incident, found) in zip(batch, parsed) if h is not None}  # fmt: skip
+    unread = {rel: found for rel, (h, _incident, found) in zip(batch, parsed) if h is None}
+    return [h for h, _incident, _found in parsed], cachemod.pickled(entries) if pickle else entries, unread
 
 
 def _parse_incident(content: Path, rel: str, config: Site) -> tuple[bytes | None, Incident | None, tuple]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import io
 import os
 import pickle
 import shutil
@@ -111,23 +112,57 @@ def secret_key() -> bytes:
 _PROCESS_KEY = os.urandom(32)
 
 
-def _encode(key: bytes, salt: bytes, value: Any) -> bytes:
-    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+def pickled(value: Any) -> bytes:
+    return pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _signed(key: bytes, salt: bytes, payload: bytes) -> bytes:
     return MAGIC + salt + hmac.digest(key, salt + payload, "sha256") + payload
 
 
-def _decode(key: bytes, salt: bytes, data: bytes) -> tuple[bool, Any]:
-    """(ok, value); not ok for a foreign, stale, damaged or unsigned file, which is never unpickled."""
+def _encode(key: bytes, salt: bytes, value: Any) -> bytes:
+    return _signed(key, salt, pickled(value))
+
+
+def _verified(key: bytes, salt: bytes, data: bytes) -> bytes | None:
+    """The payload of a file this machine's key signed under this salt; None for a foreign, stale,
+    damaged or unsigned file, which is never unpickled."""
     head = len(MAGIC) + SALT_BYTES + 32
     if len(data) < head or not data.startswith(MAGIC) or data[len(MAGIC) : len(MAGIC) + SALT_BYTES] != salt:
-        return False, None
+        return None
     payload = data[head:]
     if not hmac.compare_digest(hmac.digest(key, salt + payload, "sha256"), data[head - 32 : head]):
+        return None
+    return payload
+
+
+def _decode(key: bytes, salt: bytes, data: bytes) -> tuple[bool, Any]:
+    """(ok, value); not ok for a file _verified() refuses or that does not unpickle."""
+    payload = _verified(key, salt, data)
+    if payload is None:
         return False, None
     try:
         return True, pickle.loads(payload)
     except Exception:  # noqa: BLE001 - any unpickling problem means "not usable", never a crash
         return False, None
+
+
+def _decode_entries(key: bytes, salt: bytes, data: bytes) -> dict | None:
+    """A table segment's entries: one or more pickled dicts one after the other (see Table.add_pickled)."""
+    payload = _verified(key, salt, data)
+    if payload is None:
+        return None
+    entries: dict = {}
+    stream = io.BytesIO(payload)
+    try:
+        while stream.tell() < len(payload):
+            part = pickle.load(stream)
+            if not isinstance(part, dict):
+                return None
+            entries.update(part)
+    except Exception:  # noqa: BLE001 - as in _decode
+        return None
+    return entries
 
 
 def _write_atomic(path: Path, data: bytes) -> None:
@@ -150,6 +185,7 @@ class Table:
         self.folder, self.salt, self.key = folder, salt, key
         self.entries: dict[Any, Any] = {}
         self.new: dict[Any, Any] = {}
+        self.pickled: list[bytes] = []  # new entries pickled by a worker already (add_pickled)
         self.segments: list[Path] = []
         if folder is not None:
             self._load()
@@ -165,8 +201,8 @@ class Table:
                 data = path.read_bytes()
             except OSError:  # removed by a concurrent compaction
                 continue
-            ok, value = _decode(self.key, self.salt, data)
-            if not ok or not isinstance(value, dict):
+            value = _decode_entries(self.key, self.salt, data)
+            if value is None:
                 _remove(path)  # stale (other code) or damaged: never read again
                 continue
             self.entries.update(value)
@@ -180,10 +216,18 @@ class Table:
             self.entries[key] = value
             self.new[key] = value
 
+    def add_pickled(self, blob: bytes) -> dict:
+        """New entries as pickled(dict) made them (by a worker, which had to pickle them to send them
+        anyway): saved as they are, not pickled again. Returns them."""
+        entries = pickle.loads(blob)
+        self.entries.update(entries)
+        self.pickled.append(blob)
+        return entries
+
     def save(self, live: set | None = None, key: Callable[[Any], Any] = lambda k: k) -> None:
         """Append the new entries; with many segments, rewrite them as one holding only the
         entries whose key(k) is in `live` (those this build used), so the cache does not grow forever."""
-        if self.folder is None or (not self.new and len(self.segments) <= MAX_SEGMENTS):
+        if self.folder is None or (not self.new and not self.pickled and len(self.segments) <= MAX_SEGMENTS):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{os.getpid()}-{os.urandom(6).hex()}.seg"
@@ -194,9 +238,10 @@ class Table:
                 _remove(old)
             self.segments = [self.folder / ("0-" + name)]
         else:
-            _write_atomic(self.folder / ("1-" + name), _encode(self.key, self.salt, self.new))
+            payload = b"".join([*self.pickled, *([pickled(self.new)] if self.new else [])])
+            _write_atomic(self.folder / ("1-" + name), _signed(self.key, self.salt, payload))
             self.segments.append(self.folder / ("1-" + name))
-        self.new = {}
+        self.new, self.pickled = {}, []
 
 
 class Cache:

@@ -318,6 +318,8 @@ def test_parallel_builds_give_the_same_files(tmp_path, monkeypatch):
     now = datetime.fromisoformat(NOW).astimezone(timezone.utc)
     build_module.build(content, tmp_path / "parallel", now, jobs=2)
     assert tree(tmp_path / "parallel") == clean_build(content, tmp_path)
+    # what the workers parsed is in the cache, for the next build to reuse
+    assert len(build_module.cachemod.Cache(default_dir(content)).table("incidents").entries) == 4
     path = content / "incidents/2026/b.md"
     path.write_text(path.read_text().replace("slow query", "slow database query"))
     build_module.build(content, tmp_path / "parallel", now, jobs=2)
