@@ -11,7 +11,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
 from itertools import groupby
 
-from statusgen.model import ComponentStatus, Impact, Incident, Service, Site, Stage, Update
+from statusgen.model import ComponentStatus, Impact, Incident, Service, Site, Update
 from statusgen.timeparse import zone
 
 
@@ -50,13 +50,7 @@ def active_span(incident: Incident) -> tuple[datetime, datetime | None]:
     Maintenance runs from its window's start (or an earlier 'In progress' update) until it is
     completed, or else until the window's end.
     """
-    if not incident.is_maintenance or incident.window is None:
-        return incident.started, incident.resolved
-    start = incident.window.start
-    for u in incident.updates:
-        if u.stage in (Stage.IN_PROGRESS, Stage.VERIFYING) and u.at < start:
-            start = u.at
-    return start, incident.resolved or incident.window.end
+    return incident.active_span  # worked out in the model, once per incident
 
 
 def phase(incident: Incident, now: datetime) -> Phase:

@@ -170,6 +170,17 @@ class Incident:
     def last_update(self) -> Update | None:
         return self.updates[-1] if self.updates else None
 
+    @cached_property  # every output asks, for every incident, several times
+    def active_span(self) -> tuple[datetime, datetime | None]:
+        """When it affected its services: [start, end), end None while it lasts (see derive.active_span)."""
+        if self.kind is not Kind.MAINTENANCE or self.window is None:
+            return self.started, self.resolved
+        start = self.window.start
+        for u in self.updates:
+            if u.stage in (Stage.IN_PROGRESS, Stage.VERIFYING) and u.at < start:
+                start = u.at
+        return start, self.resolved or self.window.end
+
 
 @dataclass(frozen=True)
 class Page:
