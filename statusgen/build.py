@@ -168,7 +168,7 @@ class Builder:
         results: dict[str, tuple[bytes | None, Incident | None, tuple[Diagnostic, ...]]] = {}
         entry_keys: dict[str, bytes] = {}  # rel → the cache key of what it was parsed from
         misses = []
-        for rel, _path in incident_paths:
+        for rel in incident_paths:
             h = hashes.get("c/" + rel)
             hit = table.get(key := cachemod.digest(rel, h, site_key)) if h else None
             if hit is not None:
@@ -205,7 +205,7 @@ class Builder:
             if incident is not None:
                 incidents.append(incident)
                 keys[id(incident)] = entry_keys[rel]
-        pages = [p for _, path in page_paths if (f := read_source(content, path, problems))
+        pages = [p for rel in page_paths if (f := read_source(content, content / rel, problems))
                  and (p := validate_page(f, problems))]  # fmt: skip
         return assemble(config, incidents, pages, problems), keys, hashes
 

@@ -48,10 +48,10 @@ def load_repo(root: Path) -> RawRepo:
     problems: list[Diagnostic] = []
     site = _load_site(root, problems)
     incidents = tuple(
-        f for _, p in _markdown_files(root, "incidents", True, problems) if (f := read_source(root, p, problems))
+        f for rel in _markdown_files(root, "incidents", True, problems) if (f := read_source(root, root / rel, problems))
     )
     pages = tuple(
-        f for _, p in _markdown_files(root, "pages", False, problems) if (f := read_source(root, p, problems))
+        f for rel in _markdown_files(root, "pages", False, problems) if (f := read_source(root, root / rel, problems))
     )
     if site is None:
         raise ContentError(problems)
@@ -82,20 +82,18 @@ def parse_site(text: str, problems: list[Diagnostic]) -> Mapping | None:
     return node
 
 
-def source_files(
-    root: Path, problems: list[Diagnostic]
-) -> tuple[list[tuple[str, Path]], list[tuple[str, Path]]]:
-    """(incidents/**/*.md, pages/*.md) as (path relative to root with '/', path), each sorted by
-    path; hidden files and folders are skipped."""
+def source_files(root: Path, problems: list[Diagnostic]) -> tuple[list[str], list[str]]:
+    """(incidents/**/*.md, pages/*.md) as paths relative to root with '/', each sorted; hidden
+    files and folders are skipped."""
     return _markdown_files(root, "incidents", True, problems), _markdown_files(root, "pages", False, problems)
 
 
-def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> list[tuple[str, Path]]:
+def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Diagnostic]) -> list[str]:
     base = root / folder
     if not base.is_dir():
         return []
     top = str(root)
-    found: list[tuple[str, Path]] = []  # (path relative to root, path); plain strings: repos hold 10,000s
+    found: list[str] = []  # paths relative to root; plain strings, not Paths: repos hold 10,000s
     for dirpath, dirnames, filenames in os.walk(os.path.join(top, folder), followlinks=False):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(".")) if recursive else []
         inside = dirpath[len(top) :].strip(os.sep).replace(os.sep, "/")
@@ -106,11 +104,11 @@ def _markdown_files(root: Path, folder: str, recursive: bool, problems: list[Dia
                 if shown != rel:  # undecodable bytes in the name, which can be neither a URL nor printed
                     problems.append(Diagnostic(shown, 0, "file name is not UTF-8", "rename it: a-z, 0-9 and '-'"))
                 else:
-                    found.append((rel, Path(dirpath, name)))
+                    found.append(rel)
         for d in dirnames:
             if os.path.islink(os.path.join(dirpath, d)):
                 _check_inside(root, Path(dirpath) / d, problems)
-    return sorted(found, key=lambda item: item[0])
+    return sorted(found)
 
 
 def _check_inside(root: Path, path: Path, problems: list[Diagnostic]) -> bool:
