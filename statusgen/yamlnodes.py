@@ -12,7 +12,25 @@ from dataclasses import dataclass
 
 import yaml
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml.cyaml import CParser as _Parser  # libyaml's
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader as _Parser  # type: ignore[assignment]
+
+
+class _Loader(_Parser):  # type: ignore[misc, valid-type]
+    """Composes nodes without giving them tags: a scalar's tag is what PyYAML's typing (regexes run
+    on every value, a third of composing) would make of it, and nodes here keep the text instead."""
+
+    def resolve(self, kind, value, implicit):
+        return ""
+
+    def descend_resolver(self, current_node, current_index):
+        pass
+
+    def ascend_resolver(self):
+        pass
+
 
 MAX_NODES = 20_000
 MAX_DEPTH = 32
