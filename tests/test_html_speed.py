@@ -18,13 +18,13 @@ TEMPLATE = """\
 {% macro rest() -%}{{ varargs|length }} {{ kwargs|dictsort }}{%- endmacro %}
 {{ plain(text) }} {{ plain(markup) }} {{ plain(5) }} {{ plain(none) }} {{ plain(html_object) }}
 {{ with_context() }} {{ with_env() }} {{ with_eval(text) }} {{ method(text) }} {{ builtin(text) }}
-{{ m(text) }} {{ m(markup, c=text) }} {{ m(a=text, b=markup) }} {{ rest(1, 2, k=text) }}
+{{ m(text) }} {{ m(text, markup, 5) }} {{ m(markup, c=text) }} {{ m(a=text, b=markup) }} {{ rest(1, 2, k=text) }}
 {% call(v) boxed(text) %}<i>{{ v }}{{ text }}</i>{% endcall %}
 {% for x in [text, markup] %}{{ m(x) }}{{ with_context() }}{{ loop.cycle(text, markup) }}{% endfor %}
 {% set block %}{{ text }}{{ markup }}{% endset %}{{ block }} {{ block|length }}
 {% filter upper %}{{ text }}{{ markup }}{% endfilter %}
 {{ callable_object(text) }} {{ context_object() }} {{ 3.5 }} {{ [text] }} {{ text ~ markup }}
-{% autoescape false %}{{ text }}{{ plain(text) }}{% endautoescape %}
+{% autoescape false %}{{ text }}{{ plain(text) }}{{ m(text, markup, text) }}{% endautoescape %}
 {{ text|e }} {{ markup|safe }} {{ "<literal>" }}
 """
 

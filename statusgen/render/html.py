@@ -432,26 +432,40 @@ class _Context(jinja2.runtime.Context):
         """Context.call with the same result, sooner for what pages call dozens of times (functions,
         methods, macros): Jinja's asks every callable three questions, a quarter of a page's time."""
         kind = type(__obj)
-        if kind is jinja2.runtime.Macro:  # Macro.__call__ takes the eval context
-            args = (__self.eval_ctx, *args)
+        if kind is _Macro:
+            if kwargs:
+                kwargs.pop("_block_vars", None)
+                kwargs.pop("_loop_vars", None)
+            if not kwargs and len(args) == __obj._argument_count and not (
+                __obj.caller or __obj.catch_kwargs or __obj.catch_varargs
+            ):  # every argument by position: what Macro.__call__ and Macro._invoke then do
+                try:
+                    rv = __obj._func(*args)
+                except StopIteration:
+                    return __self._stopped()
+                return Markup(rv) if __self.eval_ctx.autoescape else rv
+            args = (__self.eval_ctx, *args)  # Macro.__call__ takes the eval context
         elif kind in _PLAIN_CALLABLES:  # their own pass_* mark is all Jinja would look at
             pass_arg = getattr(__obj, "jinja_pass_arg", None)
             if pass_arg is _EVAL_CONTEXT:
                 args = (__self.eval_ctx, *args)
             elif pass_arg is not None:
                 return super().call(__obj, *args, **kwargs)
+            if kwargs:
+                kwargs.pop("_block_vars", None)
+                kwargs.pop("_loop_vars", None)
         else:
             return super().call(__obj, *args, **kwargs)
-        if kwargs:
-            kwargs.pop("_block_vars", None)
-            kwargs.pop("_loop_vars", None)
         try:
             return __obj(*args, **kwargs)
         except StopIteration:
-            return __self.environment.undefined(
-                "value was undefined because a callable raised a StopIteration exception")
+            return __self._stopped()
+
+    def _stopped(self):
+        return self.environment.undefined("value was undefined because a callable raised a StopIteration exception")
 
 
+_Macro = jinja2.runtime.Macro
 _PLAIN_CALLABLES = frozenset({FunctionType, MethodType, BuiltinFunctionType})
 _EVAL_CONTEXT = jinja2.pass_eval_context(lambda: None).jinja_pass_arg  # type: ignore[attr-defined]
 
@@ -514,19 +528,32 @@ def time_tag(t: TimeView, f: str | None = None, relative: bool = False, due: boo
     """<time datetime="{{ t.iso }}" data-f="{{ f }}" data-relative data-due>{{ t.text }}</time>, with
     only the attributes asked for, and t.clock as the text if f is "t", t.day if f is "d"."""
     text = t.clock if f == "t" else t.day if f == "d" else t.text
-    attributes = f' data-f="{escape(f)}"' if f else ""
+    attributes = f' data-f="{_output(f)}"' if f else ""
     if relative:
         attributes += " data-relative"
     if due:
         attributes += " data-due"
-    return Markup(f'<time datetime="{escape(t.iso)}"{attributes}>{escape(text)}</time>')
+    return Markup(f'<time datetime="{_output(t.iso)}"{attributes}>{_output(text)}</time>')
 
 
 def icon_tag(status: str) -> Markup:
     """The sprite's symbol for a status (an incident's icon is one too), decorative: text always follows."""
-    s = escape(status)
+    try:
+        return _ICONS[status] if type(status) is str else _icon_tag(status)
+    except KeyError:
+        icon = _icon_tag(status)
+        if len(_ICONS) < 64:  # there are five statuses
+            _ICONS[status] = icon
+        return icon
+
+
+def _icon_tag(status: str) -> Markup:
+    s = _output(status)
     return Markup(f'<svg class="icon s-{s}" aria-hidden="true" focusable="false" width="16" height="16">'
                   f'<use href="#i-{s}"/></svg>')  # fmt: skip
+
+
+_ICONS: dict[str, Markup] = {}
 
 
 def _template_words(translations) -> dict:
