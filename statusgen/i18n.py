@@ -132,9 +132,16 @@ class UI:
     def stamps(self, moment: datetime) -> tuple[str, str, str, str]:
         """(isoformat, timestamp(), clock_zone(), day()) of one moment, converted to the zone once:
         pages show tens of thousands of times."""
-        local, lang = self.local(moment), self.language
-        clock, day, abbr = _clock(lang, local.hour, local.minute), _day(lang, local.date()), _zone_abbr(lang, local)
-        return local.isoformat(), f"{_datetime_pattern(lang).format(clock, day)} {abbr}", f"{clock} {abbr}", day
+        return self.stamp_parts(moment)[:4]
+
+    def stamp_parts(self, moment: datetime) -> tuple[str, str, str, str, str, str, date]:
+        """stamps() and what a range of two moments compares: timestamp(zone=False), zone_abbr() and
+        the local date (same_day())."""
+        local, lang = moment.astimezone(self.tz), self.language
+        day_ = local.date()
+        clock, day, abbr = _clock(lang, local.hour, local.minute), _day(lang, day_), _zone_abbr(lang, local)
+        text = _datetime_pattern(lang).format(clock, day)
+        return local.isoformat(), f"{text} {abbr}", f"{clock} {abbr}", day, text, abbr, day_
 
     def clock_zone(self, moment: datetime) -> str:
         return f"{self.clock(moment)} {self.zone_abbr(moment)}"

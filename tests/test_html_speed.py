@@ -3,14 +3,16 @@ sees the same calls and the same escaping as with an ordinary jinja2.Environment
 
 from __future__ import annotations
 
-from datetime import timezone
+from datetime import datetime, timedelta, timezone
 
 import jinja2
+import pytest
 from markupsafe import Markup
 
-from statusgen.i18n import ui_for
+from statusgen.i18n import LANGUAGES, ui_for
 from statusgen.render import html
 from statusgen.theme import Theme
+from statusgen.timeparse import zone
 
 TEMPLATE = """\
 {% macro m(a, b='B', c=none) -%}[{{ a }}|{{ b }}|{{ c }}]{%- endmacro %}
@@ -79,3 +81,26 @@ def test_pages_environment_writes_what_plain_jinja_writes(tmp_path):
     assert "&lt;a href=&#39;x&#39;&gt;&amp;&#34;&lt;/a&gt;" in got  # untrusted text is escaped
     assert "<a href='x'>" in got  # and only where autoescape is off
     assert "<b>raw html</b>" in got and "<em>kept</em>" in got
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_range_compares_what_its_ends_read(language):
+    """Views.span takes what it compares from UI.stamp_parts(), made with each time once: the same
+    'one zone at the end' decision as asking same_day() and zone_abbr() (DST changes, other offsets)."""
+    moments = [datetime(2026, 3, 29, 0, 59, tzinfo=timezone.utc), datetime(2026, 3, 29, 1, 0, tzinfo=timezone.utc),
+               datetime(2026, 3, 29, 22, 30, tzinfo=timezone.utc), datetime(2026, 10, 25, 0, 30, tzinfo=timezone.utc),
+               datetime(2026, 10, 25, 1, 30, tzinfo=timezone.utc),
+               datetime(2026, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5)))]  # fmt: skip
+    for tz in ("Europe/Berlin", "America/Sao_Paulo", "Asia/Kolkata", "UTC"):
+        ui = ui_for(language, zone(tz))
+        for moment in moments:
+            parts = ui.stamp_parts(moment)
+            assert parts[:4] == ui.stamps(moment)
+            assert parts[4:] == (ui.timestamp(moment, zone=False), ui.zone_abbr(moment), ui.local(moment).date())
+            for end in moments:
+                views = html.Views.__new__(html.Views)
+                views.ui, views._times, views._span_parts = ui, {}, {}
+                span = views.span(moment, end)
+                same = ui.same_day(moment, end) and ui.zone_abbr(moment) == ui.zone_abbr(end)
+                assert (span.same_day, span.start_no_zone) == (same, ui.timestamp(moment, zone=False))
+                assert (span.start.text, span.end.text) == (ui.timestamp(moment), ui.timestamp(end))

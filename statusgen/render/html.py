@@ -99,6 +99,8 @@ INDICATOR_ICON = {
     Indicator.CRITICAL: ComponentStatus.MAJOR_OUTAGE,
 }
 
+_RANK = {status: status.rank for status in ComponentStatus}  # ComponentStatus.rank looks through the enum
+
 
 # ---------------------------------------------------------------- view models
 
@@ -281,7 +283,11 @@ class Views:
         self._incidents: dict[str, IncidentView] = {}  # each incident shows on several pages
         # An incident shows most of its instants twice (its span, its updates' times and promises).
         self._times: dict[datetime, TimeView] = {}
+        self._span_parts: dict[datetime, list] = {}  # [timestamp without zone, zone, local date] (see span)
         self._service_statuses: dict[tuple[str, ComponentStatus], ServiceStatusView] = {}
+        # Each incident and update shows a few of these labels: looked up once per build.
+        self.phase_labels = {p: ui.pgettext(*label) for p, label in PHASE_LABEL.items()}
+        self.stage_labels = {st: ui.pgettext(*label) for st, label in STAGE_LABEL.items()}
 
     def _(self, message: str) -> str:
         return self.ui.gettext(message)
@@ -290,14 +296,17 @@ class Views:
         try:
             return self._times[moment]  # equal datetimes are the same instant: the same view
         except KeyError:
-            view = self._times[moment] = TimeView(*self.ui.stamps(moment))
+            iso, text, clock, day, *self._span_parts[moment] = self.ui.stamp_parts(moment)
+            view = self._times[moment] = TimeView(iso, text, clock, day)
             return view
 
     def span(self, start: datetime, end: datetime | None) -> SpanView:
         # one zone name at the end of the range only if both ends are in the same day and offset
-        same = end is not None and self.ui.same_day(start, end) and self.ui.zone_abbr(start) == self.ui.zone_abbr(end)
-        return SpanView(self.time(start), self.time(end) if end else None, same,
-                        self.ui.timestamp(start, zone=False))  # fmt: skip
+        start_view, (start_text, start_zone, start_day) = self.time(start), self._span_parts[start]
+        if end is None:
+            return SpanView(start_view, None, False, start_text)
+        end_view, (_, end_zone, end_day) = self.time(end), self._span_parts[end]
+        return SpanView(start_view, end_view, start_day == end_day and start_zone == end_zone, start_text)
 
     def service_status(self, sid: str, status: ComponentStatus) -> ServiceStatusView:
         key = sid, status
@@ -330,7 +339,7 @@ class Views:
         post = incident.postmortem_section
         due = derive.next_update_due(incident, self.site) if ph is Phase.OPEN else None
         live = ph in (Phase.OPEN, Phase.IN_PROGRESS)
-        worst = max((st for _, st in incident.services), key=lambda st: st.rank, default=ComponentStatus.OPERATIONAL)
+        worst = max((st for _, st in incident.services), key=_RANK.__getitem__, default=ComponentStatus.OPERATIONAL)
         if ph in (Phase.RESOLVED, Phase.COMPLETED):
             icon = ComponentStatus.OPERATIONAL
         elif incident.is_maintenance:
@@ -348,7 +357,7 @@ class Views:
             impact=incident.impact.value,
             impact_label=self._(IMPACT_LABEL[incident.impact]),
             phase=ph.value,
-            phase_label=ui.pgettext(*PHASE_LABEL[ph]),
+            phase_label=self.phase_labels[ph],
             is_live=live,
             icon=icon.value,
             services=tuple(self.service_status(sid, st) for sid, st in incident.services),
@@ -362,7 +371,7 @@ class Views:
             summary_html=render_markdown(incident.summary),
             updates=tuple(
                 UpdateView(
-                    u.anchor, u.stage.value, ui.pgettext(*STAGE_LABEL[u.stage]), self.time(u.at),
+                    u.anchor, u.stage.value, self.stage_labels[u.stage], self.time(u.at),
                     render_markdown(shown_body(u)), self.time(u.next_update.due) if u.next_update else None,
                 )  # fmt: skip
                 for u in reversed(derive.published_updates(incident, self.now))
@@ -373,7 +382,7 @@ class Views:
             postmortem_html=render_markdown(post.body) if post else None,
             sections=tuple((s.title, render_markdown(s.body)) for s in incident.sections if s is not post),
             phase_steps=tuple(
-                (self.time(t).iso, p.value, ui.pgettext(*PHASE_LABEL[p]),
+                (self.time(t).iso, p.value, self.phase_labels[p],
                  (ComponentStatus.OPERATIONAL if p in (Phase.RESOLVED, Phase.COMPLETED) else icon).value)
                 for t, p in expiry.phase_changes(incident, self.now)
             ),  # fmt: skip
