@@ -519,6 +519,7 @@ def template_environment(theme: Theme, ui: UI) -> jinja2.Environment:
         loader=jinja2.FileSystemLoader([str(p) for p in theme.template_dirs]),
         bytecode_cache=template_cache(),  # compiled templates from the build cache, if a build has one
         auto_reload=False,  # one environment per build: no need to stat the files for every page
+        cache_size=-1,  # a theme's few templates in a plain dict: each page looks up five, Jinja's LRU locks
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
