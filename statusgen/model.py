@@ -14,7 +14,7 @@ class Impact(Enum):
     MAJOR = "major"
     CRITICAL = "critical"
 
-    @property
+    @cached_property  # pages compare ranks thousands of times
     def rank(self) -> int:
         return list(Impact).index(self)
 
@@ -28,7 +28,7 @@ class ComponentStatus(Enum):
     PARTIAL_OUTAGE = "partial_outage"
     MAJOR_OUTAGE = "major_outage"
 
-    @property
+    @cached_property
     def rank(self) -> int:
         return list(ComponentStatus).index(self)
 
@@ -112,7 +112,7 @@ class Update:
     next_update: NextUpdate | None
     line: int  # line of the heading in the file
 
-    @property
+    @cached_property  # each output links to it
     def anchor(self) -> str:
         """A stable fragment id for the update (its UTC time)."""
         return "update-" + self.at.astimezone(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
