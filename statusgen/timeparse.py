@@ -162,9 +162,6 @@ def format_duration(delta: timedelta) -> str:
 
 # A promise of the next update: a line of its own that starts with "Next update".
 NEXT_UPDATE_LINE = re.compile(r"^\s*(?:[*_]{1,2})?next update\b(?P<rest>.*)$", re.IGNORECASE)
-# The lines NEXT_UPDATE_LINE matches, found by one scan of a whole text (several times faster than a
-# match per line): '^' starts a line, and neither the leading spaces nor '.' go past its end.
-NEXT_UPDATE_LINES = re.compile(r"^[^\S\n]*(?:[*_]{1,2})?next update\b(?P<rest>.*)$", re.IGNORECASE | re.MULTILINE)
 _NEXT_BY = re.compile(r"^\s*(?:by|at|before|:)\s*(?P<when>.+?)\s*[.!]?(?:[*_]{1,2})?\s*$", re.IGNORECASE)
 _NEXT_IN = re.compile(r"^\s*(?:in|within)\s+(?P<dur>.+?)\s*[.!]?(?:[*_]{1,2})?\s*$", re.IGNORECASE)
 _CLOCK = re.compile(rf"^{_TIME}(?:\s*{_OFFSET}|\s+{_ZONE})?$")
@@ -181,8 +178,8 @@ def parse_next_update(rest: str, posted: datetime, site_zone: str) -> datetime:
     occurrence after the update was posted. A zone abbreviation (CET, EST…) is accepted only when it
     is what the site's zone is called at that moment, since abbreviations are ambiguous.
     """
-    if m := _NEXT_IN.match(rest):  # elapsed time, so add in UTC: wall clocks jump at DST changes
-        return posted.astimezone(timezone.utc) + parse_duration(m["dur"])
+    if (delay := _promised_delay(rest)) is not None:  # elapsed time, so add in UTC: wall clocks jump at DST changes
+        return posted.astimezone(timezone.utc) + delay
     m = _NEXT_BY.match(rest)
     if not m:
         raise TimeSyntaxError("cannot read this next-update promise", NEXT_UPDATE_HINT)
@@ -208,6 +205,13 @@ def parse_next_update(rest: str, posted: datetime, site_zone: str) -> datetime:
         candidate += timedelta(days=1)
     due = localize(candidate, tz) if isinstance(tz, ZoneInfo) else candidate.replace(tzinfo=tz)
     return due.astimezone(timezone.utc)
+
+
+@lru_cache(maxsize=1024)  # most promises are one of a few texts such as ' in 30 minutes.'
+def _promised_delay(rest: str) -> timedelta | None:
+    """The delay a promise of the form 'in …' or 'within …' names, or None for another form."""
+    m = _NEXT_IN.match(rest)
+    return parse_duration(m["dur"]) if m else None
 
 
 def _zone_from_word(word: str, posted: datetime, site_zone: str) -> tzinfo:
