@@ -5,8 +5,9 @@ Builds are incremental (statusgen.cache keeps what earlier builds computed):
 - an HTML page that declares what it shows (html.Pages.wanted) is rendered again only when that,
   or anything every page shares (site.yaml, pages, theme, the code), changed; `now` reaches only
   the pages about the present (front page, service pages, what is not settled yet), so a build
-  minutes later renders those and keeps the settled history; the other outputs are cheap or need
-  the whole site, and are rendered on every build;
+  minutes later renders those and keeps the settled history; the other outputs need the whole
+  site and are made on every build, from pieces the cache keeps (each incident's JSON, each feed
+  entry: cache.keyed memos named by `origins`, what each incident was parsed from);
 - Markdown is rendered once per distinct text (cache.memoized);
 - only files whose bytes changed are written (statusgen.publish);
 - a build whose inputs all equal the previous build's (same files, same `now`) and whose output
@@ -181,7 +182,7 @@ class Builder:
             jobs = self.jobs if len(misses) >= PARALLEL_PARSE_MIN else 1
             batches = parallel.chunks(misses, jobs * 8)
             parsed = parallel.map_tasks(
-                lambda batch: _parse_batch(content, batch, config, site_key, pickle=jobs > 1), batches, jobs,
+                lambda batch: _parse_batch(content, batch, config, site_key, as_bytes=jobs > 1), batches, jobs,
                 lambda index: phase.advance(len(batches[index])),
             )
         hashes = dict(hashes)
@@ -334,15 +335,15 @@ def _render_task(task: tuple, site: Site, now: datetime, theme: Theme, selector:
     return outputs, dict(selector.pages), set(selector.kept)
 
 
-def _parse_batch(content: Path, batch: list[str], config: Site, site_key: bytes, pickle: bool):
+def _parse_batch(content: Path, batch: list[str], config: Site, site_key: bytes, as_bytes: bool):
     """Parse incident files: (sha256 of each file or None if unreadable, the cache entries of those
-    read, the problems of those not read). With pickle, the entries come pickled: from a worker they
+    read, the problems of those not read). With as_bytes, the entries come pickled: from a worker they
     must be pickled to reach the parent anyway, and that way the parent saves them without doing it again."""
     parsed = [_parse_incident(content, rel, config) for rel in batch]
     entries = {cachemod.digest(rel, h, site_key): (incident, found)
                for rel, (h, incident, found) in zip(batch, parsed) if h is not None}  # fmt: skip
     unread = {rel: found for rel, (h, _incident, found) in zip(batch, parsed) if h is None}
-    return [h for h, _incident, _found in parsed], cachemod.pickled(entries) if pickle else entries, unread
+    return [h for h, _incident, _found in parsed], cachemod.pickled(entries) if as_bytes else entries, unread
 
 
 def _parse_incident(content: Path, rel: str, config: Site) -> tuple[bytes | None, Incident | None, tuple]:
