@@ -230,6 +230,10 @@ class Site:
     def service(self, service_id: str) -> Service:
         return next(s for s in self.services if s.id == service_id)
 
+    @cached_property  # validation asks for every service an incident names
+    def service_id_set(self) -> frozenset[str]:
+        return frozenset(s.id for s in self.services)
+
     @property
     def groups(self) -> tuple[tuple[str | None, tuple[Service, ...]], ...]:
         """Services by group, groups in order of first appearance."""

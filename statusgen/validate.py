@@ -351,23 +351,11 @@ def _http_url(text: str) -> str:
 
 
 def _known_service(node: Scalar, site: Site, r: Reader) -> bool:
-    if node.text in _service_ids(site.services):
+    if node.text in site.service_id_set:
         return True
     ids = [s.id for s in site.services]
     r.error(node.line, f"unknown service '{node.text}'", did_you_mean(node.text, ids) + " (services are in site.yaml)")
     return False
-
-
-_last_ids: tuple[tuple[Service, ...], frozenset[str]] = ((), frozenset())
-
-
-def _service_ids(services: tuple[Service, ...]) -> frozenset[str]:
-    """The services' ids, remembered for the last services asked about (each file of a build asks)."""
-    global _last_ids
-    last = _last_ids
-    if last[0] is not services:
-        last = _last_ids = (services, frozenset(s.id for s in services))
-    return last[1]
 
 
 def _affected(fm: Mapping, r: Reader, site: Site, impact: Impact, is_maint: bool) -> list[tuple[str, ComponentStatus]]:
