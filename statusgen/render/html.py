@@ -99,8 +99,6 @@ INDICATOR_ICON = {
     Indicator.CRITICAL: ComponentStatus.MAJOR_OUTAGE,
 }
 
-_RANK = {status: status.rank for status in ComponentStatus}  # ComponentStatus.rank looks through the enum
-
 
 # ---------------------------------------------------------------- view models
 
@@ -339,7 +337,7 @@ class Views:
         post = incident.postmortem_section
         due = derive.next_update_due(incident, self.site) if ph is Phase.OPEN else None
         live = ph in (Phase.OPEN, Phase.IN_PROGRESS)
-        worst = max((st for _, st in incident.services), key=_RANK.__getitem__, default=ComponentStatus.OPERATIONAL)
+        worst = max((st for _, st in incident.services), key=lambda st: st.rank, default=ComponentStatus.OPERATIONAL)
         if ph in (Phase.RESOLVED, Phase.COMPLETED):
             icon = ComponentStatus.OPERATIONAL
         elif incident.is_maintenance:
@@ -740,6 +738,7 @@ class Pages:
         outputs.append(self.not_found())
         return outputs
 
+    @functools.cached_property  # the history index and the month pages both show it
     def month_index(self) -> tuple[list[MonthView], list[int]]:
         """Every month with incidents, newest first, and every year."""
         months = self.months
@@ -747,14 +746,14 @@ class Pages:
         return index, sorted({y for (y, _m), _i in months}, reverse=True)
 
     def history_index(self) -> Output:
-        index, years = self.month_index()
+        index, years = self.month_index
         return self.page("history.html", urls.history(), self.ui.gettext("History"), live=False, months=index,
                          years=years)  # fmt: skip
 
     def months_pages(self) -> list[Output]:
         """This share's pages of the history archive, one per month."""
         _ = self.ui.gettext
-        index, years = self.month_index()
+        index, years = self.month_index
         outputs: list[Output] = []
         year_paths = {yy: next(e.path for e in index if e.year == yy) for yy in years}
         for n, ((y, m), items) in enumerate(self.months):
