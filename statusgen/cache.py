@@ -8,7 +8,8 @@ never read. Entries live in append-only segment files, each with a checksum; a d
 segment is ignored and removed, so the worst a broken cache can do is cost time.
 
 Two kinds of data:
-- tables: many small entries by key (parsed incidents, rendered Markdown, each incident's JSON),
+- tables: many small entries by key (parsed incidents, rendered Markdown, each incident's JSON, each
+  feed entry's bytes),
   loaded whole at the start of a build, new entries appended as one new segment at its end;
 - records: one value by name (what the last build wrote to an output folder), replaced whole.
 
