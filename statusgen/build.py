@@ -215,7 +215,7 @@ class Builder:
     def _render(
         self, site: Site, now: datetime, keys: dict[int, bytes], hashes: dict[str, bytes],
         record: dict | None, verified: dict[str, FileState], staging: publishmod.Staging,
-    ) -> tuple[list[tuple[str, bytes, str]], dict[str, Any], set[str]]:  # fmt: skip
+    ) -> tuple[list[publishmod.Staged], dict[str, Any], set[str]]:  # fmt: skip
         """(staged outputs, what to record of them, paths kept from the previous build unchanged).
 
         Each task stages its own outputs, so no process holds the whole site's bytes."""
@@ -244,7 +244,7 @@ class Builder:
         with self.progress.phase("rendered", len(tasks)) as phase:
             results = parallel.map_tasks(lambda task: _timed(task, site, now, theme, selector, staging, early),
                                          tasks, jobs, lambda index: phase.advance())  # fmt: skip
-            outputs: list[tuple[str, bytes, str]] = []
+            outputs: list[publishmod.Staged] = []
             pages: dict[str, bytes] = {}
             kept: set[str] = set()
             seconds: dict[str, float] = {}

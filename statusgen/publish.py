@@ -55,8 +55,10 @@ def check_outputs(outputs: list[Output], kept: Iterable[str] = ()) -> None:
 
 
 def _check_path(path: str) -> None:
-    p = PurePosixPath(path)
-    if (not path or p.is_absolute() or ".." in p.parts or "\\" in path or path != p.as_posix()
+    # The path as PurePosixPath would write it back, relative, without '.', '..' or empty parts
+    # (a string test: every output goes through here).
+    parts = path.split("/")
+    if (not path or "" in parts or "." in parts or ".." in parts or "\\" in path
             or path in (MARKER, JOURNAL)):  # fmt: skip
         raise PublishError(f"refusing to write output outside the site: {path!r}")
 
@@ -89,6 +91,16 @@ class FileState(NamedTuple):
     mtime_ns: int
 
 
+class Staged(NamedTuple):
+    """One output as stage() left it: how it compares with the published file, and what was
+    staged (None when unchanged). Moving a file in keeps its size and time, so that is its state."""
+
+    path: str
+    sha: bytes
+    how: str  # 'added', 'changed' or 'unchanged'
+    state: FileState | None
+
+
 def publish(outputs: list[Output], out: Path, content: Path) -> Changes:
     """Publish a whole build (every output rendered) without a record of the previous one."""
     staging = Staging(out, content)
@@ -117,15 +129,15 @@ class Staging:
         self.dir.mkdir(parents=True)
         self.fresh = not self.out.is_dir() or not any(p.name != MARKER for p in self.out.iterdir())
         self.previous = previous
+        self._made: set[str] = set()  # folders made in the staging folder (by this process)
 
-    def stage(self, outputs: Iterable[Output]) -> list[tuple[str, bytes, str]]:
-        """Write the outputs that changed into the staging folder; returns (path, sha256, how)
-        for each, how being 'added', 'changed' or 'unchanged'."""
+    def stage(self, outputs: Iterable[Output]) -> list[Staged]:
+        """Write the outputs that changed into the staging folder."""
         entries = []
+        root, out, made = str(self.dir), str(self.out), self._made
         for path, data in outputs:
             _check_path(path)
             sha = _sha(data)
-            target = self.out / path
             if self.fresh:
                 how = "added"
             elif self.previous is not None:
@@ -133,25 +145,35 @@ class Staging:
                 if before is not None and before.sha == sha:
                     how = "unchanged"
                 else:
-                    how = "changed" if before is not None or os.path.lexists(target) else "added"
-            elif not target.is_file():
-                how = "added"
+                    how = "changed" if before is not None or os.path.lexists(os.path.join(out, path)) else "added"
             else:
-                how = "unchanged" if target.stat().st_size == len(data) and target.read_bytes() == data else "changed"
+                target = self.out / path
+                if not target.is_file():
+                    how = "added"
+                else:
+                    same = target.stat().st_size == len(data) and target.read_bytes() == data
+                    how = "unchanged" if same else "changed"
+            state = None
             if how != "unchanged":
-                staged = self.dir / path
-                staged.parent.mkdir(parents=True, exist_ok=True)
-                staged.write_bytes(data)
-            entries.append((path, sha, how))
+                staged = os.path.join(root, path)
+                folder = os.path.dirname(staged)
+                if folder not in made:  # one mkdir per folder, not per file
+                    os.makedirs(folder, exist_ok=True)
+                    made.add(folder)
+                with open(staged, "wb") as f:
+                    f.write(data)
+                    f.flush()  # the last write sets the time
+                    state = FileState(sha, len(data), os.fstat(f.fileno()).st_mtime_ns)
+            entries.append(Staged(path, sha, how, state))
         return entries
 
     def commit(
-        self, entries: list[tuple[str, bytes, str]], kept: Collection[str] = (), stale: Collection[str] = ()
+        self, entries: list[Staged], kept: Collection[str] = (), stale: Collection[str] = ()
     ) -> tuple[Changes, dict[str, FileState]]:
         """Move the staged files in. `kept`: paths not rendered because the previous build wrote
         them as they are; `stale`: files the previous build wrote that were changed since.
         Returns what changed and what is in the folder now."""
-        paths = [path for path, _, _ in entries]
+        paths = [e.path for e in entries]
         _check_unique(paths + list(kept))
         out, previous = self.out, self.previous
         if self.fresh:
@@ -171,22 +193,18 @@ class Staging:
                 raise PublishError(f"the build kept {missing[0]!r}, which the previous build did not write")
             states.update((path, previous[path]) for path in kept)
             removed = sorted((set(previous) | set(stale)) - set(paths) - set(kept))
-        for path, sha, how in entries:
-            if how == "unchanged":
-                states[path] = previous[path] if previous is not None else _state_of(out / path, sha)
-        to_write = sorted(path for path, _, how in entries if how != "unchanged")
+        for path, sha, how, state in entries:
+            states[path] = state or (previous[path] if previous is not None else _state_of(out / path, sha))
+        to_write = sorted(e.path for e in entries if e.how != "unchanged")
         _fsync_tree(self.dir)
         _write_json(self.dir / JOURNAL, {"write": to_write, "remove": removed})  # the commit point
         _apply(out, self.dir)
-        shas = {path: sha for path, sha, _ in entries}
-        for path in to_write:
-            states[path] = _state_of(out / path, shas[path])
-        added = tuple(sorted(path for path, _, how in entries if how == "added"))
-        changed = tuple(sorted(path for path, _, how in entries if how == "changed"))
-        unchanged = len(kept) + sum(1 for _, _, how in entries if how == "unchanged")
+        added = tuple(sorted(e.path for e in entries if e.how == "added"))
+        changed = tuple(sorted(e.path for e in entries if e.how == "changed"))
+        unchanged = len(kept) + sum(1 for e in entries if e.how == "unchanged")
         return Changes(added, changed, tuple(removed), unchanged), states
 
-    def _swap(self, entries: list[tuple[str, bytes, str]]) -> tuple[Changes, dict[str, FileState]]:
+    def _swap(self, entries: list[Staged]) -> tuple[Changes, dict[str, FileState]]:
         """The first build into an empty or missing folder: swap the whole staged folder in."""
         out, staging = self.out, self.dir
         (staging / MARKER).write_text(MARKER_TEXT)
@@ -199,7 +217,7 @@ class Staging:
         os.replace(staging, out)
         if old.exists():
             shutil.rmtree(old)
-        states = {path: _state_of(out / path, sha) for path, sha, _ in entries}
+        states = {e.path: e.state for e in entries}
         return Changes(tuple(sorted(states)), (), (), 0), states
 
     def abandon(self) -> None:
