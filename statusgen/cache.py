@@ -312,33 +312,48 @@ def scan(roots: list[tuple[str, Path]], index: dict[str, tuple]) -> tuple[dict[s
     for prefix, root in roots:
         if not root.is_dir():
             continue
-        top = str(root)
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames.sort()
-            inside = dirpath[len(top) :].strip(os.sep).replace(os.sep, "/")
-            base = f"{prefix}/{inside}/" if inside else f"{prefix}/"
-            for name in sorted(filenames):
-                path = os.path.join(dirpath, name)
-                key = base + name
-                try:
-                    st = os.stat(path)
-                except OSError:  # a dangling link, or removed meanwhile: the loader reports it
-                    continue
-                stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-                known = index.get(path)
-                if known is not None and known[:4] == stat and st.st_mtime_ns + RACY_NS < known[5]:
-                    hashes[key] = known[4]
-                    new_index[path] = known
-                    continue
-                hashed_at = time.time_ns()
-                try:
-                    with open(path, "rb") as f:
-                        h = hashlib.sha256(f.read()).digest()
-                except OSError:
-                    continue
-                hashes[key] = h
-                new_index[path] = (*stat, h, hashed_at)
+        for key, path in _files(str(root), prefix + "/"):
+            try:
+                st = os.stat(path)
+            except OSError:  # a dangling link, or removed meanwhile: the loader reports it
+                continue
+            stat = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+            known = index.get(path)
+            if known is not None and known[:4] == stat and st.st_mtime_ns + RACY_NS < known[5]:
+                hashes[key] = known[4]
+                new_index[path] = known
+                continue
+            hashed_at = time.time_ns()
+            try:
+                with open(path, "rb") as f:
+                    h = hashlib.sha256(f.read()).digest()
+            except OSError:
+                continue
+            hashes[key] = h
+            new_index[path] = (*stat, h, hashed_at)
     return hashes, new_index
+
+
+def _files(folder: str, base: str):
+    """(base + relative path, path) of every file under folder, by name, as os.walk finds them
+    (links to folders are not followed), without os.walk's joins and stats per entry."""
+    try:
+        with os.scandir(folder) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return
+    folders = []
+    for entry in entries:
+        try:
+            is_dir = entry.is_dir()
+        except OSError:
+            is_dir = False
+        if not is_dir:
+            yield base + entry.name, entry.path
+        elif not entry.is_symlink():
+            folders.append(entry)
+    for entry in folders:
+        yield from _files(entry.path, base + entry.name + "/")
 
 
 # ---------------------------------------------------------------- memoized pure functions
