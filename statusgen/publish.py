@@ -230,10 +230,10 @@ def verify(out: Path, previous: dict[str, FileState]) -> dict[str, FileState]:
     """The entries of a build record whose file is still in `out` with the recorded size and time
     (a file edited or removed by hand since is then rendered and written again)."""
     good = {}
-    root = str(out)
+    root = str(out) + "/"  # the paths are relative POSIX paths (_check_path)
     for path, state in previous.items():
         try:
-            st = os.stat(os.path.join(root, path))
+            st = os.stat(root + path)
         except OSError:
             continue
         if st.st_size == state.size and st.st_mtime_ns == state.mtime_ns:
