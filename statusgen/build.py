@@ -28,7 +28,9 @@ from statusgen import cache as cachemod
 from statusgen import incremental, parallel, urls
 from statusgen import publish as publishmod
 from statusgen.errors import ContentError, Diagnostic
-from statusgen.load import decode_text, load_repo, parse_site, parse_source, read_bytes, read_source, source_files
+from statusgen.load import (
+    decode_text, load_repo, parse_site, parse_source, read_bytes, read_listed, read_source, source_files,
+)
 from statusgen.markdown import render_markdown
 from statusgen.model import Incident, Site
 from statusgen.publish import Changes, FileState
@@ -339,20 +341,24 @@ def _parse_batch(content: Path, batch: list[str], config: Site, site_key: bytes,
     """Parse incident files: (sha256 of each file or None if unreadable, the cache entries of those
     read, the problems of those not read). With as_bytes, the entries come pickled: from a worker they
     must be pickled to reach the parent anyway, and that way the parent saves them without doing it again."""
-    parsed = [_parse_incident(content, rel, config) for rel in batch]
+    plain_folders: set[str] = set()
+    parsed = [_parse_incident(content, rel, config, plain_folders) for rel in batch]
     entries = {cachemod.digest(rel, h, site_key): (incident, found)
                for rel, (h, incident, found) in zip(batch, parsed) if h is not None}  # fmt: skip
     unread = {rel: found for rel, (h, _incident, found) in zip(batch, parsed) if h is None}
     return [h for h, _incident, _found in parsed], cachemod.pickled(entries) if as_bytes else entries, unread
 
 
-def _parse_incident(content: Path, rel: str, config: Site) -> tuple[bytes | None, Incident | None, tuple]:
-    """(sha256 of the bytes parsed, the incident or None, its problems) of one incident file.
+def _parse_incident(
+    content: Path, rel: str, config: Site, plain_folders: set[str]
+) -> tuple[bytes | None, Incident | None, tuple]:
+    """(sha256 of the bytes parsed, the incident or None, its problems) of one incident file
+    (plain_folders: see load.read_listed).
 
     Also renders the Markdown its pages show into the build's memo (the workers that render
     pages then only look it up)."""
     problems: list[Diagnostic] = []
-    data = read_bytes(content, content / rel, problems)
+    data = read_listed(str(content), rel, problems, plain_folders)
     if data is None:
         return None, None, tuple(problems)
     text = decode_text(rel, data, problems)

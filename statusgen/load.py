@@ -159,6 +159,27 @@ def read_bytes(root: Path, path: Path, problems: list[Diagnostic]) -> bytes | No
         return None
 
 
+def read_listed(root: str, rel: str, problems: list[Diagnostic], plain_folders: set[str]) -> bytes | None:
+    """read_bytes for a file source_files listed: the same result, with fewer system calls.
+
+    root is str(content folder); plain_folders, the folders below it already found free of links
+    (one set per batch of files: most share their folder). A plain file opened without following
+    links is read at once; anything else (a link, a special file, too large, an error) goes the
+    careful way, which says what is wrong."""
+    folder = rel.rpartition("/")[0]
+    if folder not in plain_folders and (not folder or not _has_link(root, folder)):
+        plain_folders.add(folder)
+    if folder in plain_folders:
+        try:
+            with open(os.open(f"{root}/{rel}", os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC), "rb") as f:
+                st = os.fstat(f.fileno())
+                if stat.S_ISREG(st.st_mode) and st.st_size <= MAX_FILE_BYTES:
+                    return f.read()
+        except OSError:
+            pass
+    return read_bytes(Path(root), Path(root) / rel, problems)
+
+
 def decode_text(rel: str, data: bytes, problems: list[Diagnostic]) -> str | None:
     """A content file's bytes as text: UTF-8 (a BOM is dropped), LF line endings, no NUL."""
     if data.startswith(b"\xef\xbb\xbf"):
