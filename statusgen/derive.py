@@ -69,13 +69,16 @@ def settled(incident: Incident, now: datetime) -> bool:
     start, end = active_span(incident)
     if end is None or end > now or start > now or incident.started > now:
         return False
-    return all(u.at <= now for u in incident.updates)
+    return not incident.updates or incident.updates[-1].at <= now  # updates are in time order
 
 
 def published_updates(incident: Incident, now: datetime) -> tuple[Update, ...]:
     """The updates readers can see at now, oldest first: one dated later is not posted yet
     (e.g. a maintenance's 'Completed' written ahead), so no output may show it before its time."""
-    return tuple(u for u in incident.updates if u.at <= now)
+    updates = incident.updates
+    if not updates or updates[-1].at <= now:  # nearly always: none is dated ahead (they are in time order)
+        return updates
+    return tuple(u for u in updates if u.at <= now)
 
 
 def is_active(incident: Incident, now: datetime) -> bool:
