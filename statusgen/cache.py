@@ -8,9 +8,9 @@ never read. Entries live in append-only segment files, each with a checksum; a d
 segment is ignored and removed, so the worst a broken cache can do is cost time.
 
 Two kinds of data:
-- tables: many small entries by key (parsed incidents, rendered Markdown, each incident's JSON, each
-  feed entry's bytes),
-  loaded whole at the start of a build, new entries appended as one new segment at its end;
+- tables: many small entries by key, new entries appended as one new segment at its end: parsed
+  incidents (all needed by every build: loaded whole) and the memo tables (rendered Markdown, each
+  incident's JSON, each feed entry's bytes: only an index is loaded, an entry when looked up);
 - records: one value by name (what the last build wrote to an output folder), replaced whole.
 
 The cache folder sits in the status repo's folder, so a pull request could ship one: every file
@@ -20,10 +20,12 @@ $XDG_CACHE_HOME/statusgen/, or STATUSGEN_CACHE_KEY), and nothing unsigned is eve
 
 from __future__ import annotations
 
+import array
 import functools
 import hashlib
 import hmac
 import io
+import itertools
 import os
 import pickle
 import shutil
@@ -32,7 +34,7 @@ import time
 from contextvars import ContextVar
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
 import statusgen
 
@@ -245,6 +247,269 @@ class Table:
         self.new, self.pickled = {}, []
 
 
+# ---------------------------------------------------------------- lazy tables (the memo tables)
+
+# A memo table is large (Markdown of every text, each incident's JSON) and a rebuild looks up a
+# part of it, so its segments are read lazily: a build reads and verifies each segment's small
+# index (key digest, check and length of every entry, signed as a whole), and an entry's bytes are
+# read, compared with their check and unpickled only when its key is looked up.
+#
+#   segment file: LAZY_MAGIC, salt, HMAC(salt + run index), then a run
+#   run:          entry count (8 bytes), each entry's key digest (20), check (16: sha256 of its
+#                 bytes) and length (8), then the entries' bytes (each one pickle) one after the other
+#
+# Forked workers send what they computed as a run (they must serialise it anyway); the parent saves
+# runs as they came, and decodes an entry only if something looks it up.
+LAZY_MAGIC = b"SGL1"
+DIGEST_BYTES = 20
+CHECK_BYTES = 16
+_ROW = DIGEST_BYTES + CHECK_BYTES + 8
+_LAZY_HEAD = len(LAZY_MAGIC) + SALT_BYTES + 32
+
+
+def key_digest(key: Any) -> bytes:
+    """A memo key's name in segment files (hash() differs from process to process)."""
+    if type(key) is str:
+        data = b"s" + key.encode("utf-8", "surrogatepass")
+    else:  # tuples of str, bytes and ints: equal keys pickle the same, different keys differently
+        data = b"p" + pickle.dumps(key, protocol=5)
+    return hashlib.sha256(data).digest()[:DIGEST_BYTES]
+
+
+def _check(payload: bytes) -> bytes:
+    return hashlib.sha256(payload).digest()[:CHECK_BYTES]
+
+
+def _lengths(data: bytes) -> array.array:
+    lengths = array.array("q", data)
+    if sys.byteorder != "little":
+        lengths.byteswap()
+    return lengths
+
+
+def encode_run(entries: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
+    """A run of (key digest, pickled value) entries, as parts to join or write one after the other."""
+    digests, checks, payloads = [], [], []
+    for d, payload in entries:
+        digests.append(d)
+        checks.append(_check(payload))
+        payloads.append(payload)
+    lengths = array.array("q", map(len, payloads))
+    if sys.byteorder != "little":
+        lengths.byteswap()
+    return [len(payloads).to_bytes(8, "little"), b"".join(digests), b"".join(checks), lengths.tobytes(), *payloads]
+
+
+class _Run:
+    """One run's entries, in memory (a worker's, trusted) or in a segment file (checked when read)."""
+
+    def __init__(self, count: int, index: bytes, source: bytes | int, data_at: int, trusted: bool):
+        self.count, self.index, self.source, self.data_at, self.trusted = count, index, source, data_at, trusted
+        self._where: dict[bytes, int] | None = None
+        self._offsets: list[int] | None = None
+
+    @classmethod
+    def of(cls, blob: bytes) -> "_Run":
+        """A run made in memory (encode_run, joined)."""
+        count = int.from_bytes(blob[:8], "little")
+        return cls(count, blob[8 : 8 + count * _ROW], blob, 8 + count * _ROW, True)
+
+    def close(self) -> None:
+        if isinstance(self.source, int):
+            try:
+                os.close(self.source)
+            except OSError:
+                pass
+            self.source = b""
+
+    def __del__(self) -> None:
+        self.close()
+
+    def read_all(self) -> None:
+        """Keep the entries' bytes in memory (one read instead of one per entry; they are still checked)."""
+        if isinstance(self.source, int):
+            try:
+                size = self._offsets_()[-1]
+                data = os.pread(self.source, size, self.data_at)
+            except OSError:
+                return
+            self.close()
+            self.source, self.data_at = data, 0
+
+    def digest(self, i: int) -> bytes:
+        return self.index[i * DIGEST_BYTES : (i + 1) * DIGEST_BYTES]
+
+    def digests(self) -> list[bytes]:
+        return [self.index[i : i + DIGEST_BYTES] for i in range(0, self.count * DIGEST_BYTES, DIGEST_BYTES)]
+
+    def find(self, d: bytes) -> int | None:
+        if self._where is None:
+            self._where = dict(zip(self.digests(), range(self.count)))
+        return self._where.get(d)
+
+    def _offsets_(self) -> list[int]:
+        if self._offsets is None:
+            start = self.count * (DIGEST_BYTES + CHECK_BYTES)
+            self._offsets = list(itertools.accumulate(_lengths(self.index[start : start + self.count * 8]), initial=0))
+        return self._offsets
+
+    def payload(self, i: int) -> bytes | None:
+        """Entry i's bytes; None if they are not what the signed index says (damaged, tampered)."""
+        offsets = self._offsets or self._offsets_()
+        at, end = offsets[i], offsets[i + 1]
+        if isinstance(self.source, int):
+            try:
+                data = os.pread(self.source, end - at, self.data_at + at)
+            except OSError:
+                return None
+        else:
+            data = self.source[self.data_at + at : self.data_at + end]
+        if self.trusted:
+            return data
+        check_at = self.count * DIGEST_BYTES + i * CHECK_BYTES
+        if len(data) != end - at or _check(data) != self.index[check_at : check_at + CHECK_BYTES]:
+            return None
+        return data
+
+    def parts(self) -> list[Any]:
+        """The run as encode_run's parts (a run in memory only)."""
+        assert isinstance(self.source, bytes)
+        n, index, view = self.count, self.index, memoryview(self.source)
+        return [n.to_bytes(8, "little"), index[: n * DIGEST_BYTES], index[n * DIGEST_BYTES : n * (DIGEST_BYTES + CHECK_BYTES)],
+                index[n * (DIGEST_BYTES + CHECK_BYTES) :], view[self.data_at :]]  # fmt: skip
+
+
+def _join_runs(runs: list[list[Any]]) -> list[Any]:
+    """Several runs' parts as one run's parts (the index parts joined, the entries' bytes as they are)."""
+    count = sum(int.from_bytes(parts[0], "little") for parts in runs)
+    return [count.to_bytes(8, "little"), *(b"".join(parts[k] for parts in runs) for k in (1, 2, 3)),
+            *(data for parts in runs for data in parts[4:])]  # fmt: skip
+
+
+def _open_run(path: Path, key: bytes, salt: bytes) -> _Run | None:
+    """A segment file's run, its index verified; None for a foreign, stale, damaged or unsigned file."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    try:
+        head = os.pread(fd, _LAZY_HEAD + 8, 0)
+        if len(head) < _LAZY_HEAD + 8 or not head.startswith(LAZY_MAGIC) or head[4 : 4 + SALT_BYTES] != salt:
+            raise ValueError
+        count = int.from_bytes(head[_LAZY_HEAD:], "little")
+        if count > os.fstat(fd).st_size // _ROW:
+            raise ValueError
+        index = os.pread(fd, count * _ROW, _LAZY_HEAD + 8)
+        mac = hmac.digest(key, salt + head[_LAZY_HEAD:] + index, "sha256")
+        if len(index) != count * _ROW or not hmac.compare_digest(mac, head[4 + SALT_BYTES : _LAZY_HEAD]):
+            raise ValueError
+    except (OSError, ValueError):
+        os.close(fd)
+        _remove(path)  # stale (other code) or damaged: never read again
+        return None
+    return _Run(count, index, fd, _LAZY_HEAD + 8 + count * _ROW, trusted=False)
+
+
+def _write_run(path: Path, key: bytes, salt: bytes, parts: list[Any]) -> None:
+    head = parts[0]
+    index = b"".join(parts[1:4])
+    mac = hmac.digest(key, salt + head + index, "sha256")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as f:
+            f.writelines([LAZY_MAGIC, salt, mac, head, index, *parts[4:]])
+        os.replace(tmp, path)
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+class LazyTable:
+    """A memo table's entries by key digest, read from segment files entry by entry when looked up;
+    new runs (workers' or this process's) are appended as one new segment."""
+
+    def __init__(self, folder: Path | None, salt: bytes, key: bytes):
+        self.folder, self.salt, self.key = folder, salt, key
+        self.runs: list[_Run] = []  # newest last
+        self.files: list[Path] = []  # the segment files loaded or written
+        self.pending: list[_Run] = []  # runs not saved yet
+        self._where: dict[bytes, tuple[_Run, int]] | None = None  # key digest → (run, entry), newest run's
+        if folder is not None:
+            try:
+                names = sorted(p for p in folder.iterdir() if p.suffix == ".seg")
+            except OSError:
+                names = []
+            for path in names:
+                if (run := _open_run(path, key, salt)) is not None:
+                    self.runs.append(run)
+                    self.files.append(path)
+
+    def find(self, d: bytes) -> bytes | None:
+        """The pickled value stored under key digest d, if any and intact."""
+        if self._where is None:  # worked out on the first lookup: a process that looks up nothing never does
+            self._where = {}
+            for run in self.runs:
+                self._add_where(run)
+        hit = self._where.get(d)
+        if hit is None:
+            return None
+        if (payload := hit[0].payload(hit[1])) is not None:
+            return payload
+        for run in reversed(self.runs):  # that copy is damaged: an older one may not be
+            if run is not hit[0] and (i := run.find(d)) is not None and (payload := run.payload(i)) is not None:
+                return payload
+        return None
+
+    def _add_where(self, run: _Run) -> None:
+        assert self._where is not None
+        self._where.update(zip(run.digests(), zip(itertools.repeat(run), range(run.count))))
+
+    def add_run(self, blob: bytes) -> None:
+        """A run a worker encoded: looked up from memory, saved as it is."""
+        run = _Run.of(blob)
+        self.runs.append(run)
+        self.pending.append(run)
+        if self._where is not None:
+            self._add_where(run)
+
+    def save(self, fresh: list[tuple[bytes, bytes]], live: Callable[[], set[bytes]]) -> None:
+        """Append the pending runs and fresh (key digest, pickled value) entries as one segment; with
+        many segments, rewrite them as one holding only the entries whose digest is in live()."""
+        if self.folder is None or (not fresh and not self.pending and len(self.files) <= MAX_SEGMENTS):
+            self.pending = []
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        name = f"{os.getpid()}-{os.urandom(6).hex()}.seg"
+        if len(self.files) + 1 > MAX_SEGMENTS:
+            keep, entries = live(), {}
+            for d, payload in fresh:
+                if d in keep:
+                    entries[d] = payload
+            for run in reversed(self.runs):
+                run.read_all()
+                for i in range(run.count):
+                    d = run.digest(i)
+                    if d in keep and d not in entries and (payload := run.payload(i)) is not None:
+                        entries[d] = payload
+            path = self.folder / ("0-" + name)
+            _write_run(path, self.key, self.salt, encode_run(entries.items()))
+            for old in self.files:
+                _remove(old)
+            for run in self.runs:
+                run.close()
+            run = _open_run(path, self.key, self.salt)
+            self.runs, self.files = ([run], [path]) if run else ([], [])
+            self._where = None
+        else:
+            runs = [run.parts() for run in self.pending]
+            if fresh:
+                runs.append(encode_run(fresh))
+            path = self.folder / ("1-" + name)
+            _write_run(path, self.key, self.salt, _join_runs(runs))
+            self.files.append(path)
+        self.pending = []
+
+
 class Cache:
     """The cache folder; `Cache(None)` keeps everything in memory only (--no-cache)."""
 
@@ -253,6 +518,7 @@ class Cache:
         self.salt = salt or code_salt()
         self.key = key or (secret_key() if root is not None else _PROCESS_KEY)
         self.tables: dict[str, Table] = {}
+        self.memo_tables: dict[str, LazyTable] = {}
         if root is not None:
             self._prepare(root)
 
@@ -272,6 +538,12 @@ class Cache:
         if name not in self.tables:
             self.tables[name] = Table(self.root / "v1" / name if self.root else None, self.salt, self.key)
         return self.tables[name]
+
+    def memo_table(self, namespace: str) -> LazyTable:
+        if namespace not in self.memo_tables:
+            folder = self.root / "v1" / f"memo-{namespace}" if self.root else None
+            self.memo_tables[namespace] = LazyTable(folder, self.salt, self.key)
+        return self.memo_tables[namespace]
 
     def record(self, name: str) -> Any:
         if self.root is None:
@@ -363,19 +635,47 @@ _ACTIVE: ContextVar[dict[str, "Memo"] | None] = ContextVar("statusgen_memo", def
 _PURE: dict[str, Callable[[str], Any] | None] = {}  # namespace → the function, None if keyed (at import time)
 
 
+_ABSENT = object()
+
+
 class Memo(dict):
     """text → result of one pure function (or key → result, see keyed()), remembering which entries
-    this build computed or used."""
+    this build computed or used. Holds the results this process worked out or looked up; the others
+    stay in the table, undecoded, until looked up."""
 
-    def __init__(self, function: Callable[[str], Any] | None, known: dict | None = None):
-        super().__init__(known or {})
+    def __init__(self, function: Callable[[str], Any] | None, table: LazyTable | None = None):
+        super().__init__()
         self.function = function
+        self.table = table if table is not None else LazyTable(None, b"", b"")
         self.computed: dict[Any, Any] = {}
-        self.used: set[int] = set()  # hash() of the keys looked up (cheap to send back from workers)
+        self.used: set[Any] = set()  # the keys looked up in this process
+        self.live: list[bytes] = []  # the key digests other processes looked up (joined, see task_result)
+        self.digests: dict[Any, bytes] = {}  # key → key_digest(key), once worked out
+
+    def _digest(self, key: Any) -> bytes:
+        d = self.digests.get(key)
+        if d is None:
+            d = self.digests[key] = key_digest(key)
+        return d
+
+    def _stored(self, key: Any) -> Any:
+        """The value the table holds for key (now kept in this dict), or _ABSENT."""
+        payload = self.table.find(self._digest(key))
+        if payload is None:
+            return _ABSENT
+        try:
+            value = pickle.loads(payload)
+        except Exception:  # noqa: BLE001 - as in _decode: not usable, never a crash
+            return _ABSENT
+        dict.__setitem__(self, key, value)
+        return value
 
     def __missing__(self, text: str) -> Any:
-        assert self.function is not None
-        value = self[text] = self.computed[text] = self.function(text)
+        value = self._stored(text)
+        if value is _ABSENT:
+            if self.function is None:
+                raise KeyError(text)
+            value = self[text] = self.computed[text] = self.function(text)
         return value
 
     def get_or_make(self, key: Any, make: Callable[[], Any]) -> Any:
@@ -388,18 +688,45 @@ class Memo(dict):
 
     def lookup(self, key: Any) -> Any:
         """The result kept under key, or None."""
-        self.used.add(hash(key))
-        return self.get(key)
+        self.used.add(key)
+        value = dict.get(self, key, _ABSENT)
+        if value is _ABSENT:
+            value = self._stored(key)
+        return None if value is _ABSENT else value
 
     def keep(self, key: Any, value: Any) -> None:
-        self.used.add(hash(key))
+        self.used.add(key)
         self[key] = self.computed[key] = value
 
-    def merge(self, entries: dict[str, Any], used: set[int]) -> None:
-        """Take what another process (a forked worker, same hash seed) computed and looked up."""
-        self.update(entries)
-        self.computed.update(entries)
-        self.used |= used
+    # A forked worker starts each task with begin_task() and sends task_result() back to the
+    # parent, which gives it to merge_run().
+
+    def begin_task(self) -> None:
+        self.computed, self.used = {}, set()
+
+    def task_result(self) -> tuple[bytes | None, bytes]:
+        """(what this process computed as one run, or None; the digests of the keys it looked up, joined)."""
+        run = b"".join(encode_run(self.encoded())) if self.computed else None
+        return run, b"".join({self._digest(k) for k in self.used})
+
+    def merge_run(self, run: bytes | None, live: bytes) -> None:
+        """Take what a forked worker computed (kept encoded until looked up) and looked up."""
+        if run is not None:
+            self.table.add_run(run)
+        self.live.append(live)
+        if len(self.live) > 64:  # a long `serve` session: each digest once
+            self.live = [b"".join(self._worker_live())]
+
+    def encoded(self) -> list[tuple[bytes, bytes]]:
+        """The computed entries as (key digest, pickled value)."""
+        return [(self._digest(k), pickled(v)) for k, v in self.computed.items()]
+
+    def live_digests(self) -> set[bytes]:
+        """The digests of every key this build looked up, here or in a worker."""
+        return self._worker_live() | {self._digest(k) for k in self.used}
+
+    def _worker_live(self) -> set[bytes]:
+        return {joined[i : i + DIGEST_BYTES] for joined in self.live for i in range(0, len(joined), DIGEST_BYTES)}
 
 
 def memoized(namespace: str) -> Callable[[Callable[[str], Any]], Callable[[str], Any]]:
@@ -416,7 +743,7 @@ def memoized(namespace: str) -> Callable[[Callable[[str], Any]], Callable[[str],
             if memos is None:
                 return function(text)
             memo = memos[namespace]
-            memo.used.add(hash(text))
+            memo.used.add(text)
             return memo[text]
 
         return wrapper
@@ -521,16 +848,15 @@ def deactivate_templates(token) -> None:
 
 
 def load_memos(cache: Cache) -> dict[str, Memo]:
-    return {ns: Memo(fn, cache.table("memo-" + ns).entries) for ns, fn in sorted(_PURE.items())}
+    """The memo tables, each holding only its segments' indexes until something is looked up."""
+    return {ns: Memo(fn, cache.memo_table(ns)) for ns, fn in sorted(_PURE.items())}
 
 
 def save_memos(cache: Cache, memos: dict[str, Memo]) -> None:
     for ns, memo in memos.items():
-        table = cache.table("memo-" + ns)
-        for text, value in memo.computed.items():
-            table.put(text, value)
+        fresh = memo.encoded()
         memo.computed = {}
-        table.save(live=memo.used, key=hash)
+        memo.table.save(fresh, memo.live_digests)
     if cache.root is not None:  # tables of memos this code no longer has (an older version's) go
         for folder in (cache.root / "v1").glob("memo-*"):
             if folder.name[len("memo-") :] not in memos:

@@ -34,14 +34,15 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def _run(index: int) -> tuple[int, Any, dict[str, tuple[dict, set]]]:
+def _run(index: int) -> tuple[int, Any, dict[str, tuple[bytes | None, bytes]]]:
     assert _WORK is not None
     function, items = _WORK
-    memos = cache.active_memos()
-    for memo in (memos or {}).values():
-        memo.computed, memo.used = {}, set()
+    memos = cache.active_memos() or {}
+    for memo in memos.values():
+        memo.begin_task()
     result = function(items[index])
-    found = {ns: (memo.computed, memo.used) for ns, memo in (memos or {}).items()}
+    # What the task computed goes back encoded as the cache stores it: the parent saves it as it is.
+    found = {ns: memo.task_result() for ns, memo in memos.items()}
     return index, result, found
 
 
@@ -51,7 +52,8 @@ def map_tasks(
     """[function(item) for item in items], on up to `jobs` forked workers when that is possible;
     on_done(index) is called as each item is finished.
 
-    Whatever the workers add to the active memo tables (cache.memoized) is merged back."""
+    Whatever the workers add to the active memo tables (cache.memoized) is merged back, encoded
+    (decoded only if looked up)."""
     if jobs <= 1 or len(items) <= 1 or not can_fork():
         results = []
         for item in items:
@@ -70,8 +72,8 @@ def map_tasks(
         with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
             for index, result, found in pool.imap_unordered(_run, range(len(items))):
                 results[index] = result
-                for ns, (entries, used) in found.items():
-                    memos[ns].merge(entries, used)
+                for ns, (run, live) in found.items():
+                    memos[ns].merge_run(run, live)
                 if on_done:
                     on_done(index)
     finally:

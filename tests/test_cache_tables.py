@@ -1,0 +1,270 @@
+"""Memo tables in the build cache: a build reads only their indexes, an entry is checked and
+unpickled when looked up, what forked workers computed is saved as they encoded it, and nothing
+that this machine's key did not sign is ever unpickled."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from sitekit import NOW, incident, make_repo
+
+from statusgen import build as build_module
+from statusgen import cache, markdown, parallel
+
+SALT = b"s" * 32
+KEY = b"k" * 32
+NS = "test-tables"
+
+# pids of the processes that unpickled a Recorded value (module-level: unpickling calls _recorded)
+UNPICKLED: list[int] = []
+
+
+def _recorded(value):
+    UNPICKLED.append(os.getpid())
+    return Recorded(value)
+
+
+class Recorded:
+    """A value whose unpickling leaves a trace in UNPICKLED."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __reduce__(self):
+        return (_recorded, (self.value,))
+
+    def __eq__(self, other):
+        return isinstance(other, Recorded) and other.value == self.value
+
+
+class Trap:
+    """A pickle that creates a file when loaded: what a hostile cache entry would do."""
+
+    def __init__(self, path: Path):
+        self.path = str(path)
+
+    def __reduce__(self):
+        return (open, (self.path, "w"))
+
+
+@pytest.fixture(autouse=True)
+def namespace(monkeypatch):
+    """A keyed memo table of this test module's own (load_memos makes one per declared namespace)."""
+    monkeypatch.setitem(cache._PURE, NS, None)
+    UNPICKLED.clear()
+
+
+def store(root: Path, entries: dict, *, salt: bytes = SALT, key: bytes = KEY) -> None:
+    """One build that computes `entries` into the NS table and saves it."""
+    c = cache.Cache(root, salt=salt, key=key)
+    memos = cache.load_memos(c)
+    for k, v in entries.items():
+        memos[NS].keep(k, v)
+    cache.save_memos(c, memos)
+
+
+def loaded(root: Path, *, salt: bytes = SALT, key: bytes = KEY) -> cache.Memo:
+    return cache.load_memos(cache.Cache(root, salt=salt, key=key))[NS]
+
+
+def segments(root: Path) -> list[Path]:
+    return sorted((root / "v1" / f"memo-{NS}").glob("*.seg"))
+
+
+ENTRIES = {
+    "plain text": ("<p>plain text</p>\n", "plain text"),
+    "ünïcødé \u2014 and \ud800 a lone surrogate": ("x", "y"),
+    (b"\x00origin", 3, b"frame"): (b"head", b"tail", datetime(2026, 11, 20, 12, tzinfo=timezone.utc)),
+    ("id", "title", "https://example.com/", "2026-11-20T12:00:00+01:00"): (b"<entry/>", b"<item/>", b"{}"),
+    "": ("", ""),
+}
+
+
+def test_lookups_return_exactly_what_was_stored(tmp_path):
+    store(tmp_path, ENTRIES)
+    memo = loaded(tmp_path)
+    assert dict.__len__(memo) == 0  # nothing decoded by loading
+    for k, v in ENTRIES.items():
+        assert memo.lookup(k) == v and type(memo.lookup(k)) is type(v)
+    assert memo.lookup("never stored") is None
+    assert memo.lookup(("plain text",)) is None  # a tuple holding a stored text is another key
+
+
+def test_a_table_is_read_entry_by_entry_when_looked_up(tmp_path):
+    store(tmp_path, {f"text {n}": Recorded(n) for n in range(200)})
+    memo = loaded(tmp_path)
+    assert UNPICKLED == []
+    assert memo.lookup("text 7") == Recorded(7) and memo.lookup("text 150") == Recorded(150)
+    assert memo.lookup("text 7") == Recorded(7)  # kept once decoded
+    assert UNPICKLED == [os.getpid()] * 2
+
+
+def test_memoized_functions_find_their_stored_results(tmp_path, monkeypatch):
+    calls = []
+
+    def shout(text):
+        calls.append(text)
+        return text.upper()
+
+    monkeypatch.setitem(cache._PURE, NS, shout)
+    c = cache.Cache(tmp_path, salt=SALT, key=KEY)
+    memos = cache.load_memos(c)
+    assert [memos[NS][t] for t in ("a", "b", "a")] == ["A", "B", "A"] and calls == ["a", "b"]
+    cache.save_memos(c, memos)
+    memos = cache.load_memos(cache.Cache(tmp_path, salt=SALT, key=KEY))
+    assert [memos[NS][t] for t in ("b", "a", "c")] == ["B", "A", "C"] and calls == ["a", "b", "c"]
+
+
+def _entry_span(path: Path, memo: cache.Memo, key) -> tuple[int, int]:
+    """Where key's entry's bytes are in a one-segment table's file."""
+    (run,) = memo.table.runs
+    i = run.find(cache.key_digest(key))
+    offsets = run._offsets_()
+    return run.data_at + offsets[i], run.data_at + offsets[i + 1]
+
+
+def test_a_tampered_entry_is_a_miss_and_never_unpickled(tmp_path):
+    store(tmp_path, {"victim": "harmless " * 40, "other": "kept"})
+    (path,) = segments(tmp_path)
+    start, end = _entry_span(path, loaded(tmp_path), "victim")
+    # A pickle of the same length that runs code when loaded, in the entry's place (the index is intact).
+    trap = next(t for k in range(end - start) if len(t := pickle.dumps((Trap(tmp_path / "pwned"), "x" * k))) == end - start)
+    data = path.read_bytes()
+    path.write_bytes(data[:start] + trap + data[end:])
+    memo = loaded(tmp_path)
+    assert memo.lookup("victim") is None
+    assert not (tmp_path / "pwned").exists()
+    path.write_bytes(data[: end - 10] + bytes([data[end - 10] ^ 1]) + data[end - 9 :])  # a bit of the text flipped
+    memo = loaded(tmp_path)
+    assert memo.lookup("victim") is None and memo.lookup("other") == "kept"
+
+
+@pytest.mark.parametrize("damage", ["index", "signature", "salt", "cut", "junk"])
+def test_a_tampered_or_damaged_segment_is_ignored_and_removed(tmp_path, damage):
+    store(tmp_path, {"victim": Trap(tmp_path / "pwned")})  # stored in good faith: only the loading matters here
+    (path,) = segments(tmp_path)
+    data = bytearray(path.read_bytes())
+    at = {"index": 80 + 5, "signature": 40, "salt": 10}.get(damage)
+    if at is not None:
+        data[at] ^= 0xFF
+    elif damage == "cut":
+        data = data[:50]
+    else:
+        data = bytearray(b"not a segment")
+    path.write_bytes(bytes(data))
+    memo = loaded(tmp_path)
+    assert memo.lookup("victim") is None
+    assert not (tmp_path / "pwned").exists() and not path.exists()
+
+
+def test_a_segment_signed_with_another_key_or_salt_is_never_unpickled(tmp_path):
+    store(tmp_path, {"x": Trap(tmp_path / "pwned")}, key=b"an attacker's own key".ljust(32, b"!"))
+    store(tmp_path / "old", {"x": Trap(tmp_path / "pwned")}, salt=b"another version's salt".ljust(32))
+    shutil.copy(segments(tmp_path / "old")[0], segments(tmp_path)[0].with_name("1-old.seg"))
+    assert len(segments(tmp_path)) == 2
+    assert loaded(tmp_path).lookup("x") is None
+    assert not (tmp_path / "pwned").exists() and segments(tmp_path) == []
+
+
+def test_a_segment_cut_short_after_loading_costs_only_time(tmp_path):
+    store(tmp_path, {"a": "x" * 1000, "b": "y" * 1000})
+    memo = loaded(tmp_path)
+    (path,) = segments(tmp_path)
+    with open(path, "r+b") as f:  # the file changes under the open table
+        f.truncate(path.stat().st_size - 500)
+    assert memo.lookup("a") == "x" * 1000 and memo.lookup("b") is None
+
+
+def _keep_recorded(n: int) -> int:
+    memo = cache.active_memo(NS)
+    assert memo is not None
+    memo.get_or_make(("worker", n), lambda: Recorded(n))
+    memo.lookup(("old", 0))
+    return n
+
+
+@pytest.mark.skipif(not parallel.can_fork(), reason="needs forked workers")
+def test_entries_from_workers_are_saved_without_unpickling_them_in_the_parent(tmp_path):
+    store(tmp_path, {("old", 0): "looked up by workers", ("old", 1): "not looked up"})
+    c = cache.Cache(tmp_path, salt=SALT, key=KEY)
+    memos = cache.load_memos(c)
+    token = cache.activate(memos)
+    try:
+        assert parallel.map_tasks(_keep_recorded, range(6), jobs=2) == list(range(6))
+    finally:
+        cache.deactivate(token)
+    cache.save_memos(c, memos)
+    assert UNPICKLED == []  # the workers' results were neither decoded nor encoded again here
+    memo = loaded(tmp_path)
+    assert [memo.lookup(("worker", n)) for n in range(6)] == [Recorded(n) for n in range(6)]
+    assert UNPICKLED == [os.getpid()] * 6
+    assert memos[NS].live_digests() >= {cache.key_digest(("old", 0)), cache.key_digest(("worker", 5))}
+    assert cache.key_digest(("old", 1)) not in memos[NS].live_digests()
+
+
+def test_compaction_keeps_only_the_entries_the_last_build_used(tmp_path):
+    for n in range(cache.MAX_SEGMENTS):
+        store(tmp_path, {f"text {n}": n})
+    assert len(segments(tmp_path)) == cache.MAX_SEGMENTS
+    c = cache.Cache(tmp_path, salt=SALT, key=KEY)
+    memos = cache.load_memos(c)
+    assert memos[NS].lookup("text 2") == 2 and memos[NS].lookup("text 5") == 5
+    memos[NS].keep("new", "fresh")
+    cache.save_memos(c, memos)  # one segment more than allowed: rewritten as one
+    assert len(segments(tmp_path)) == 1
+    memo = loaded(tmp_path)
+    assert [memo.lookup(k) for k in ("text 2", "text 5", "new")] == [2, 5, "fresh"]
+    assert [memo.lookup(f"text {n}") for n in (0, 1, 3, 4, 6, 7)] == [None] * 6
+    assert memos[NS].lookup("text 2") == 2 and memos[NS].lookup("new") == "fresh"  # the open table still works
+
+
+def test_tables_of_namespaces_the_code_no_longer_has_are_removed(tmp_path):
+    store(tmp_path, {"a": 1})
+    gone = tmp_path / "v1" / "memo-markdown-html"
+    gone.mkdir()
+    (gone / "1-x.seg").write_bytes(b"old")
+    store(tmp_path, {"b": 2})
+    assert not gone.exists() and segments(tmp_path)
+
+
+FILES = {
+    "incidents/2026/a.md": incident("Elevated error rates on the Public API"),
+    "incidents/2026/b.md": incident(
+        "Dashboard slow to load", services="[dashboard]", impact="minor",
+        started="2026-10-02 09:00 +02:00", resolved="2026-10-02 10:00 +02:00",
+        body="## 2026-10-02 09:10 +02:00 — Investigating\nPages take *20 s* to load.\n\n"
+             "## 2026-10-02 10:00 +02:00 — Resolved\nA slow query was fixed.\n",
+    ),
+    "incidents/2025/c.md": incident("Webhooks delayed", services="[webhooks]", started="2025-03-04 11:00 +01:00",
+                                    resolved="2025-03-04 12:30 +01:00"),
+}  # fmt: skip
+
+
+def test_a_build_after_an_edit_reads_back_what_the_first_build_stored(tmp_path, monkeypatch):
+    content = make_repo(tmp_path, FILES)
+    now = datetime.fromisoformat(NOW).astimezone(timezone.utc)
+    monkeypatch.setattr(build_module, "PARALLEL_PARSE_MIN", 1)
+    monkeypatch.setattr(build_module, "PARALLEL_RENDER_MIN", 1)
+    build_module.build(content, tmp_path / "out", now, cache_dir=tmp_path / "cache", jobs=2)  # workers' runs saved
+    rendered: list[str] = []
+    real = markdown._rendered.__wrapped__  # not the process's own lru_cache: only the build cache may spare work
+
+    def counting(text):
+        rendered.append(text)
+        return real(text)
+
+    monkeypatch.setattr(markdown, "_rendered", counting)
+    path = content / "incidents/2026/b.md"
+    path.write_text(path.read_text().replace("Pages take *20 s*", "Pages take *30 s*"))
+    build_module.build(content, tmp_path / "out", now, cache_dir=tmp_path / "cache", jobs=1)
+    assert rendered == ["Pages take *30 s* to load."]
+    clean = tmp_path / "clean"
+    build_module.build(content, clean, now, cache_dir=None, jobs=1)
+    files = sorted(p.relative_to(clean) for p in clean.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert all((clean / f).read_bytes() == (tmp_path / "out" / f).read_bytes() for f in files)
