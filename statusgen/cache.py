@@ -280,6 +280,13 @@ def _check(payload: bytes) -> bytes:
     return hashlib.sha256(payload).digest()[:CHECK_BYTES]
 
 
+def _pread(fd: int, size: int, at: int) -> bytes:
+    if hasattr(os, "pread"):  # no shared file offset: safe in forked workers
+        return os.pread(fd, size, at)
+    os.lseek(fd, at, os.SEEK_SET)  # (no fork without pread, so no sharing either)
+    return os.read(fd, size)
+
+
 def _lengths(data: bytes) -> array.array:
     lengths = array.array("q", data)
     if sys.byteorder != "little":
@@ -330,7 +337,7 @@ class _Run:
         if isinstance(self.source, int):
             try:
                 size = self._offsets_()[-1]
-                data = os.pread(self.source, size, self.data_at)
+                data = _pread(self.source, size, self.data_at)
             except OSError:
                 return
             self.close()
@@ -359,7 +366,7 @@ class _Run:
         at, end = offsets[i], offsets[i + 1]
         if isinstance(self.source, int):
             try:
-                data = os.pread(self.source, end - at, self.data_at + at)
+                data = _pread(self.source, end - at, self.data_at + at)
             except OSError:
                 return None
         else:
@@ -393,13 +400,13 @@ def _open_run(path: Path, key: bytes, salt: bytes) -> _Run | None:
     except OSError:
         return None
     try:
-        head = os.pread(fd, _LAZY_HEAD + 8, 0)
+        head = _pread(fd, _LAZY_HEAD + 8, 0)
         if len(head) < _LAZY_HEAD + 8 or not head.startswith(LAZY_MAGIC) or head[4 : 4 + SALT_BYTES] != salt:
             raise ValueError
         count = int.from_bytes(head[_LAZY_HEAD:], "little")
         if count > os.fstat(fd).st_size // _ROW:
             raise ValueError
-        index = os.pread(fd, count * _ROW, _LAZY_HEAD + 8)
+        index = _pread(fd, count * _ROW, _LAZY_HEAD + 8)
         mac = hmac.digest(key, salt + head[_LAZY_HEAD:] + index, "sha256")
         if len(index) != count * _ROW or not hmac.compare_digest(mac, head[4 + SALT_BYTES : _LAZY_HEAD]):
             raise ValueError
