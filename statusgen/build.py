@@ -17,6 +17,8 @@ Large builds parse and render on all cores (statusgen.parallel); output is the s
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import hashlib
 import time
 from dataclasses import dataclass
@@ -121,7 +123,9 @@ class Builder:
         live: set | None = None  # the parse entries this build used, once it knows them
         origins = None
         try:
-            site, keys, hashes = self._load(hashes)
+            with _gc_paused():  # reading and unpickling make the model, hardly any garbage
+                site, keys, hashes = self._load(hashes)
+            gc.freeze()  # the model lives as long as the build: later collections need not look through it
             live = set(keys.values())
             origins = cachemod.activate_origins(keys)  # renderers may memoize per incident
             staging = publishmod.Staging(self.out, self.content, verified if record else None)
@@ -133,6 +137,7 @@ class Builder:
                 staging.abandon()
                 raise
         finally:
+            gc.unfreeze()  # a process that builds again (serve) must be able to collect this build's objects
             if origins is not None:
                 cachemod.deactivate_origins(origins)
             cachemod.deactivate_templates(templates)
@@ -188,9 +193,9 @@ class Builder:
                 lambda index: phase.advance(len(batches[index])),
             )
         hashes = dict(hashes)
-        for batch, (batch_hashes, entries, unread) in zip(batches, parsed):
-            if isinstance(entries, bytes):
-                entries = table.add_pickled(entries)
+        for batch, (batch_hashes, entries, blob, unread) in zip(batches, parsed):
+            if blob is not None:
+                entries = table.add_pickled(blob, entries)
             else:
                 for key, entry in entries.items():
                     table.put(key, entry)
@@ -259,6 +264,17 @@ class Builder:
             phase.note = f"{len(kept):,} pages unchanged"
         recorded = {"shared": shared, "pages": pages, "incident_keys": tuple(sorted(keys.values())), "seconds": seconds}
         return sorted(outputs), recorded, kept
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _task_name(task: tuple) -> str:
@@ -339,14 +355,18 @@ def _render_task(task: tuple, site: Site, now: datetime, theme: Theme, selector:
 
 def _parse_batch(content: Path, batch: list[str], config: Site, site_key: bytes, as_bytes: bool):
     """Parse incident files: (sha256 of each file or None if unreadable, the cache entries of those
-    read, the problems of those not read). With as_bytes, the entries come pickled: from a worker they
-    must be pickled to reach the parent anyway, and that way the parent saves them without doing it again."""
+    read, those entries pickled or None, the problems of those not read).
+
+    With as_bytes, the entries come pickled, as the cache saves them: a worker must pickle them to
+    send them anyway (and then sends only the bytes), and the parent, parsing beside the workers,
+    pickles its own then rather than at the end, when nothing else runs."""
     plain_folders: set[str] = set()
     parsed = [_parse_incident(content, rel, config, plain_folders) for rel in batch]
     entries = {cachemod.digest(rel, h, site_key): (incident, found)
                for rel, (h, incident, found) in zip(batch, parsed) if h is not None}  # fmt: skip
     unread = {rel: found for rel, (h, _incident, found) in zip(batch, parsed) if h is None}
-    return [h for h, _incident, _found in parsed], cachemod.pickled(entries) if as_bytes else entries, unread
+    blob = cachemod.pickled(entries) if as_bytes else None
+    return [h for h, _incident, _found in parsed], None if parallel.in_worker() else entries, blob, unread
 
 
 def _parse_incident(

@@ -219,10 +219,12 @@ class Table:
             self.entries[key] = value
             self.new[key] = value
 
-    def add_pickled(self, blob: bytes) -> dict:
+    def add_pickled(self, blob: bytes, entries: dict | None = None) -> dict:
         """New entries as pickled(dict) made them (by a worker, which had to pickle them to send them
-        anyway): saved as they are, not pickled again. Returns them."""
-        entries = pickle.loads(blob)
+        anyway, or by a task that ran beside the workers): saved as they are, not pickled again.
+        entries: what blob holds, if at hand. Returns them."""
+        if entries is None:
+            entries = pickle.loads(blob)
         self.entries.update(entries)
         self.pickled.append(blob)
         return entries

@@ -21,6 +21,14 @@ from statusgen import cache
 # The work of the pool being started: inherited by its forked workers, which get only indexes
 # through the pipe (closures cannot be pickled). Set and cleared around each pool's lifetime.
 _WORK: tuple[Callable[[Any], Any], Sequence[Any]] | None = None
+# One flag per task of that pool, shared by its processes: set by whichever takes the task first.
+_TAKEN: Any = None
+_IN_WORKER = False
+
+
+def in_worker() -> bool:
+    """Whether this process is a forked worker (whose results are pickled to reach the parent)."""
+    return _IN_WORKER
 
 
 def cpu_count() -> int:
@@ -34,8 +42,21 @@ def can_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def _run(index: int) -> tuple[int, Any, dict[str, tuple[bytes | None, bytes]]]:
+def _take(index: int) -> bool:
+    with _TAKEN.get_lock():
+        if _TAKEN[index]:
+            return False
+        _TAKEN[index] = 1
+        return True
+
+
+def _run(index: int) -> tuple[int, Any, dict[str, tuple[bytes | None, bytes]]] | None:
+    """Task `index` in a worker; None if the parent took it already."""
+    global _IN_WORKER
     assert _WORK is not None
+    _IN_WORKER = True
+    if not _take(index):
+        return None
     function, items = _WORK
     memos = cache.active_memos() or {}
     for memo in memos.values():
@@ -49,8 +70,8 @@ def _run(index: int) -> tuple[int, Any, dict[str, tuple[bytes | None, bytes]]]:
 def map_tasks(
     function: Callable[[Any], Any], items: Sequence[Any], jobs: int, on_done: Callable[[int], None] | None = None
 ) -> list[Any]:
-    """[function(item) for item in items], on up to `jobs` forked workers when that is possible;
-    on_done(index) is called as each item is finished.
+    """[function(item) for item in items], on up to `jobs` processes when that is possible: this
+    one and jobs - 1 forked workers; on_done(index) is called as each item is finished.
 
     Whatever the workers add to the active memo tables (cache.memoized) is merged back, encoded
     (decoded only if looked up)."""
@@ -61,23 +82,45 @@ def map_tasks(
             if on_done:
                 on_done(len(results) - 1)
         return results
-    global _WORK
-    _WORK = (function, items)
+    global _WORK, _TAKEN
+    context = multiprocessing.get_context("fork")
+    _WORK, _TAKEN = (function, items), context.Array("b", len(items))
     memos = cache.active_memos() or {}
     results: list[Any] = [None] * len(items)
+
+    def collect(found: tuple | None) -> None:
+        if found is not None:
+            index, result, memo_runs = found
+            results[index] = result
+            for ns, (run, live) in memo_runs.items():
+                memos[ns].merge_run(run, live)
+            if on_done:
+                on_done(index)
+
     # Workers share the parent's memory until they write to it; a garbage collection in a worker
     # would write to every object it visits, so the objects made so far are left out of it.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(min(jobs, len(items))) as pool:
-            for index, result, found in pool.imap_unordered(_run, range(len(items))):
-                results[index] = result
-                for ns, (run, live) in found.items():
-                    memos[ns].merge_run(run, live)
-                if on_done:
-                    on_done(index)
+        with context.Pool(min(jobs, len(items)) - 1) as pool:
+            finished = pool.imap_unordered(_run, range(len(items)))  # one answer per task, None if not its
+            answers = 0
+            # This process works too, on the next task nobody has taken: a worker fewer to fork, and
+            # what it makes needs no pickling. Between its tasks it collects what the workers finished.
+            for index in range(len(items)):
+                if _take(index):
+                    results[index] = function(items[index])
+                    if on_done:
+                        on_done(index)
+                while answers < len(items):
+                    try:
+                        collect(finished.next(timeout=0))
+                    except multiprocessing.TimeoutError:
+                        break
+                    answers += 1
+            for found in finished:
+                collect(found)
     finally:
-        _WORK = None
+        _WORK, _TAKEN = None, None
         gc.unfreeze()
     return results
 
