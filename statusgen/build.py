@@ -121,6 +121,7 @@ class Builder:
         token = cachemod.activate(self.memos)
         templates = cachemod.activate_templates(self.cache)
         live: set | None = None  # the parse entries this build used, once it knows them
+        complete = False  # whether it rendered every output (so looked up every memo entry it needs)
         origins = None
         try:
             with _gc_paused():  # reading and unpickling make the model, hardly any garbage
@@ -131,6 +132,7 @@ class Builder:
             staging = publishmod.Staging(self.out, self.content, verified if record else None)
             try:
                 entries, rendering, kept = self._render(site, now, keys, hashes, record, verified, staging)
+                complete = not kept
                 stale = set(record["files"]) - set(verified) if record else set()
                 changes, states = staging.commit(entries, kept, stale)
             except BaseException:
@@ -142,7 +144,7 @@ class Builder:
                 cachemod.deactivate_origins(origins)
             cachemod.deactivate_templates(templates)
             cachemod.deactivate(token)
-            self._save_cache(live)  # what was parsed and rendered is right even if the build failed
+            self._save_cache(live, complete)  # what was parsed and rendered is right even if the build failed
         names = renderer_names()
         self.inputs.save_record({
             "input": incremental.input_key(now, hashes, names), "renderers": names, "files": states,
@@ -150,10 +152,10 @@ class Builder:
         }, rendering)  # fmt: skip
         return BuildResult(site, len(states), changes, len(site.incidents))
 
-    def _save_cache(self, live: set | None) -> None:
+    def _save_cache(self, live: set | None, complete: bool) -> None:
         try:
             self.cache.table("incidents").save(live=live)
-            cachemod.save_memos(self.cache, self.memos or {})
+            cachemod.save_memos(self.cache, self.memos or {}, complete)
         except OSError as exc:  # a full disk or a read-only cache costs speed, never the build
             self.progress.stream.write(f"statusgen: warning: cannot write the build cache: {exc}\n")
 

@@ -481,24 +481,25 @@ class LazyTable:
         if self._where is not None:
             self._add_where(run)
 
-    def save(self, fresh: list[tuple[bytes, bytes]], live: Callable[[], set[bytes]]) -> None:
+    def save(self, fresh: list[tuple[bytes, bytes]], live: Callable[[], set[bytes]] | None) -> None:
         """Append the pending runs and fresh (key digest, pickled value) entries as one segment; with
-        many segments, rewrite them as one holding only the entries whose digest is in live()."""
+        many segments, rewrite them as one holding only the entries whose digest is in live(), or
+        all of them if live is None (a build that did not look up everything it will need again)."""
         if self.folder is None or (not fresh and not self.pending and len(self.files) <= MAX_SEGMENTS):
             self.pending = []
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{os.getpid()}-{os.urandom(6).hex()}.seg"
         if len(self.files) + 1 > MAX_SEGMENTS:
-            keep, entries = live(), {}
+            keep, entries = live() if live else None, {}
             for d, payload in fresh:
-                if d in keep:
+                if keep is None or d in keep:
                     entries[d] = payload
             for run in reversed(self.runs):
                 run.read_all()
                 for i in range(run.count):
                     d = run.digest(i)
-                    if d in keep and d not in entries and (payload := run.payload(i)) is not None:
+                    if (keep is None or d in keep) and d not in entries and (payload := run.payload(i)) is not None:
                         entries[d] = payload
             path = self.folder / ("0-" + name)
             _write_run(path, self.key, self.salt, encode_run(entries.items()))
@@ -861,11 +862,14 @@ def load_memos(cache: Cache) -> dict[str, Memo]:
     return {ns: Memo(fn, cache.memo_table(ns)) for ns, fn in sorted(_PURE.items())}
 
 
-def save_memos(cache: Cache, memos: dict[str, Memo]) -> None:
+def save_memos(cache: Cache, memos: dict[str, Memo], complete: bool = True) -> None:
+    """complete: the build looked up everything a later build may need (it rendered every output);
+    only then may compaction drop what it did not look up (an edit that renders a few pages
+    would otherwise leave a cache without the Markdown of all the others)."""
     for ns, memo in memos.items():
         fresh = memo.encoded()
         memo.computed = {}
-        memo.table.save(fresh, memo.live_digests)
+        memo.table.save(fresh, memo.live_digests if complete else None)
     if cache.root is not None:  # tables of memos this code no longer has (an older version's) go
         for folder in (cache.root / "v1").glob("memo-*"):
             if folder.name[len("memo-") :] not in memos:

@@ -223,6 +223,22 @@ def test_compaction_keeps_only_the_entries_the_last_build_used(tmp_path):
     assert memos[NS].lookup("text 2") == 2 and memos[NS].lookup("new") == "fresh"  # the open table still works
 
 
+def test_compaction_after_a_partial_build_keeps_every_entry(tmp_path):
+    """An edit renders a few pages, so looks up a few Markdown texts: compacting then must not drop
+    the texts of every other page, or the next full render would make them all again."""
+    for n in range(cache.MAX_SEGMENTS):
+        store(tmp_path, {f"text {n}": n})
+    c = cache.Cache(tmp_path, salt=SALT, key=KEY)
+    memos = cache.load_memos(c)
+    assert memos[NS].lookup("text 2") == 2
+    memos[NS].keep("new", "fresh")
+    cache.save_memos(c, memos, complete=False)
+    assert len(segments(tmp_path)) == 1
+    memo = loaded(tmp_path)
+    assert [memo.lookup(f"text {n}") for n in range(cache.MAX_SEGMENTS)] == list(range(cache.MAX_SEGMENTS))
+    assert memo.lookup("new") == "fresh"
+
+
 def test_tables_of_namespaces_the_code_no_longer_has_are_removed(tmp_path):
     store(tmp_path, {"a": 1})
     gone = tmp_path / "v1" / "memo-markdown-html"
