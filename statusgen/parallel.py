@@ -1,9 +1,10 @@
 """Both cores where it pays: forked workers for parsing and rendering, and a progress display.
 
 Work is split into tasks that each return plain data; results come back in task order, so the
-output never depends on which worker finished first. Workers are forked, so they start with the
-parent's model and caches without copying them through a pipe; forking is only done from a
-process with a single thread (a forked copy of a threaded process can deadlock).
+output never depends on which process finished first. The parent takes tasks too, beside jobs - 1
+workers. Workers are forked, so they start with the parent's model and caches without copying
+them through a pipe; forking is only done from a process with a single thread (a forked copy of a
+threaded process can deadlock).
 """
 
 from __future__ import annotations
