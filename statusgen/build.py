@@ -47,6 +47,9 @@ from statusgen.validate import assemble, validate_incident, validate_page, valid
 RENDERERS = (feeds.render, seo.render, api.render, expiry.render, ical.render, badges.render)
 
 
+# Relative cost of the render tasks when no earlier build says how long they took.
+FIRST_GUESS = {"html": 10.0, "statusgen.render.api.render": 2.0, "statusgen.render.feeds.render": 1.0}
+
 # Below these sizes the pool costs more than it saves.
 PARALLEL_PARSE_MIN = 200  # files to parse
 PARALLEL_RENDER_MIN = 200  # incidents in the site (to render on all cores) or pages to render (to split the HTML)
@@ -246,7 +249,9 @@ class Builder:
         tasks: list[tuple] = [("html", shard, shards) for shard in range(shards)]
         tasks += [("embed",)] + [("renderer", n) for n in range(len(RENDERERS))]
         took = last.get("seconds", {})
-        tasks.sort(key=lambda t: -took.get(_task_name(t), 0.0))  # longest first: the workers finish together
+        # Longest first, so the processes finish together: as long as the last build's tasks took,
+        # or as a first build's tasks usually compare (the HTML, then the JSON API, then the feeds).
+        tasks.sort(key=lambda t: -took.get(_task_name(t), FIRST_GUESS.get(_task_name(t).split("/")[0], 0.0)))
         early = self.on_pages if jobs == 1 else None
         if early is not None:
             tasks.sort(key=lambda t: t[0] != "html")
