@@ -1,14 +1,18 @@
 """statusgen.markdown's shortcuts give exactly what the full markdown-it parse gives.
 
 split_level2 cuts most bodies with a line scan instead of a block parse, and plain texts (paragraphs
-and tight lists of words) are rendered without a parse. Property tests compare each shortcut with
-the parse on generated Markdown made of the constructs that could fool it (fences, setext
-underlines, indented code, nested lists, blockquotes, tables, HTML, references, inline marks).
+and tight lists of words, maybe with code spans and inline links) are rendered without a parse.
+Property tests compare each shortcut with the parse on generated Markdown made of the constructs
+that could fool it (fences, setext underlines, indented code, nested lists, blockquotes, tables,
+HTML, references, inline marks, hostile link destinations), and on every text of the example site
+and of a synthetic corpus.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import uuid
+from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -17,7 +21,11 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from statusgen import cache, markdown
+from statusgen.build import load_site
 from statusgen.markdown import plain_text, render_markdown, split_level2
+from statusgen.render.html import shown_body
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 SETTINGS = dict(
     derandomize=True, deadline=None, database=None, max_examples=1500,
@@ -173,6 +181,15 @@ def test_bodies_as_authors_write_them_skip_the_parse():
 parsed_rendered = markdown._parsed_rendered  # (HTML, text) from markdown-it, without the shortcuts
 
 
+def path_taken(text: str) -> str:
+    """Which way _rendered goes for a text: 'simple', 'marked' (code spans and links) or 'parsed'."""
+    if markdown._SIMPLE.fullmatch(text):
+        return "simple" if markdown._simple_rendered(text, markdown._plain_inline) else "parsed"
+    if markdown._MARKED.fullmatch(text) and markdown._simple_rendered(text, markdown._marked_inline):
+        return "marked"
+    return "parsed"
+
+
 WORDS = ["word", "Login", "é", "本次", "Несколько", "—", "’", "2026", "1", "10", "1.5%", "12:00"]
 NEAR_MISSES = [" ", "  ", ".", ",", "!", "?", "(", ")", "]", "'", '"', ">", "#", "-", "=", "|", ":", "+", "/", "& ",
                "&", "&amp;", "&#35;", "1.", "2)", "10.", "2026)", "![", "- ", "-", "* ", "+ ", "\n- ", "\n-  ",
@@ -228,7 +245,7 @@ texts = st.one_of(
 @example("- a\n  b")
 @example("-  a\n- b")
 def test_plain_texts_render_as_the_parser_renders_them(text):
-    event("simple" if markdown._SIMPLE.fullmatch(text) and markdown._simple_rendered(text) else "parsed")
+    event(path_taken(text))
     assert markdown._rendered.__wrapped__(text) == parsed_rendered(text)
 
 
@@ -247,6 +264,164 @@ def test_a_plain_update_skips_the_parse():
             "<p>本次事件 &quot;fixed&quot;.\nNext update in 20 min.</p>\n",
             'Login & SSO is back.\nRetries > 2 work\nWebhooks are re-sent\n本次事件 "fixed".\nNext update in 20 min.',
         )
+
+
+# ---------------------------------------------------------------- code spans and links skip the parse
+
+
+LABELS = ["our guide", "x", "status page", "本次", "Q & A", '"quoted"', "a > b", "(a)", "wow!", "1.", "a)b", "é",
+          "", " ", " a", "a ", "a]b", "[a]", "a [b] c", "Q&A", "&amp;", "<b>", "*em*", "`c`", "a\\]", "a\nb", "x\t",
+          "\xa0a", "a\u2003", "![i](y)", "[x](y)"]  # fmt: skip
+DESTINATIONS = [
+    # what authors write
+    "https://docs.example/payments/retries", "http://x.example/?a=1&b=2#top", "/incidents/2026/x", "#top", "x.html",
+    "../up", "mailto:ops@x.example", "//cdn.example/a", "HTTPS://EXAMPLE.COM/A", "https://x.example/~user/*a*_b_",
+    "https://user:pw@x.example:8080/p;q=1", "https://x.example/%20%zz%", "%", "https://x.example/a%2", "?q", "x:y",
+    "https://xn--n3h.example/", "https://[::1]/", "https://EXAMPLE.com./", "tel:+123", "a=b&c", "https://x/!$',;=@",
+    # unsafe schemes, however written
+    "javascript:alert", "JAVASCRIPT:alert", "JavaScript:x", " javascript:x", "java\nscript:x", "java\tscript:x",
+    "javascript&#58;x", "&#106;avascript:x", "&#x6A;avascript:x", "&#X6a;avascript:x", "javascript&colon;x",
+    "jav&#x09;ascript:x", "javascript:alert(1)", "data:text/html,x", "DATA:text/html;base64,PHNjcmlwdD4",
+    "data:image/png;base64,AAAA", "vbscript:x", "VBScript:x", "file:///etc/passwd", "javascript%3Ax",
+    "%6Aavascript:x", "\x00javascript:x", "\x01javascript:x", "java\x00script:x", "javascript:/\\x",
+    # what ends a destination, or makes one odd
+    "", " ", "https://x y", "https://x/(a)", "https://x/(a", "https://x/a)b", "<https://x>", "<javascript:x>",
+    'https://x "title"', "https://x 'title'", "https://x (title)", 'https://x "t" extra', "https://ü.example/ä",
+    "https://x/ä%C3%A4", "https://x/a\\)b", "https://x/a\\", "https://x/&amp;", "https://x/&quot;", 'https://x/"',
+    "https://x/<script>", "https://x/>", "https://x/a`b`", "https://x/[a]", "https://x/{a}|^", "https://x/\u2028",
+    "https://x/\xa0", "https://x/&#0;", "&", "&amp;", "&#;", "&#xZ;",
+]  # fmt: skip
+CODE_SPANS = ["`x`", "`mobile-worker`", "`a  b`", "` x `", "` x`", "`x `", "`  `", "` `", "``", "`a``b`", "``a``",
+              "```x```", "`a\\`", "`\\`", "`<b>&amp;`", "`[x](y)`", "`*x*`", "`a` `b`", "`a``", "`a`b`", "`ü`",
+              "`a\nb`", "`x", "`\t`", "`a\tb`", "`\xa0a`", "`a\u2003`", "`](javascript:x)`", "`!`", "`&`",
+              "`https://x`", "`<https://x>`"]  # fmt: skip
+GOOD = 22  # LABELS[:11], DESTINATIONS[:GOOD] and CODE_SPANS[:3] are what authors write: links the shortcut takes
+
+
+def link_texts(labels: list[str], destinations: list[str], bangs: list[str]) -> st.SearchStrategy[str]:
+    return st.builds(lambda bang, label, destination: f"{bang}[{label}]({destination})",
+                     st.sampled_from(bangs), st.sampled_from(labels), st.sampled_from(destinations))  # fmt: skip
+
+
+good_pieces = st.one_of(
+    link_texts(LABELS[:11], DESTINATIONS[:GOOD], [""]), st.sampled_from(CODE_SPANS[:3]), word_pieces, word_pieces,
+)
+any_pieces = st.one_of(
+    link_texts(LABELS, DESTINATIONS, ["", "", "", "!", "\\", "["]), st.sampled_from(CODE_SPANS), word_pieces,
+    near_misses, constructs,
+    st.sampled_from(["*em*", "**strong**", "_u_", "__s__", "~~s~~", "a*", "&copy;", "\\", "<x>", "]", "[", "(", ")",
+                     "![", "](", "](x)", "[a]: /url", "\n[a]: https://ref.example", "[a][]", "[a]"]),
+)  # fmt: skip
+GOOD_SEPARATORS = [" ", " ", " ", ". ", ", ", "\n", "\n\n", "\n- ", "\n\n- "]
+SEPARATORS = GOOD_SEPARATORS + ["", "!", "(", ")", "& ", "&", "- ", "\n  ", " \n", "\\\n", "\n---\n", "\n1. "]
+
+
+def inline_texts_of(starts: list[str], separators: list[str], pieces) -> st.SearchStrategy[str]:
+    return st.builds(
+        lambda start, first, rest: start + first + "".join(rest), st.sampled_from(starts), pieces,
+        st.lists(st.tuples(st.sampled_from(separators), pieces).map("".join), max_size=8),
+    )  # fmt: skip
+
+
+good_inline_texts = inline_texts_of(["", "- "], GOOD_SEPARATORS, good_pieces)
+inline_texts = st.one_of(
+    good_inline_texts,  # mostly taken by the shortcut
+    st.builds(lambda text, piece, at: text[:at] + piece + text[at:],  # ... with one odd piece somewhere
+              good_inline_texts, st.one_of(any_pieces, st.sampled_from(SEPARATORS)), st.integers(0, 200)),
+    inline_texts_of(["", "", "- ", "1. ", "10 ", "# ", "> ", "    "], SEPARATORS, any_pieces),
+)  # fmt: skip
+
+
+@settings(**{**SETTINGS, "max_examples": 4000})
+@given(inline_texts)
+@example("See [our guide](https://docs.example/payments/retries) for details.")
+@example("The root cause was a faulty deploy of the `payments-worker` service.")
+@example("[x](javascript:alert)")
+@example("[x](&#106;avascript:alert)")
+@example("Wow![x](https://x.example)")
+@example("`a``b`")
+@example("[x](https://x.example)[y](/y) `a` `b`\n- [z](mailto:z@x.example)\n- `c`")
+def test_code_spans_and_links_render_as_the_parser_renders_them(text):
+    event(path_taken(text))
+    assert markdown._rendered.__wrapped__(text) == parsed_rendered(text)
+
+
+@pytest.mark.parametrize("destination", DESTINATIONS)
+def test_each_link_destination_renders_as_the_parser_renders_it(destination):
+    for text in (f"[x]({destination})", f"See [our guide]({destination}).", f"- `a` [b]({destination}) c"):
+        assert markdown._rendered.__wrapped__(text) == parsed_rendered(text), text
+
+
+@pytest.mark.parametrize("destination", [
+    "javascript:alert", "JAVASCRIPT:alert", "&#106;avascript:x", "&#x6A;avascript:x", "javascript&#58;x",
+    "javascript&colon;x", "data:text/html,x", "DATA:text/html;base64,PHNjcmlwdD4", "data:image/png;base64,AAAA",
+    "vbscript:x", "file:///etc/passwd",
+])  # fmt: skip
+def test_links_with_unsafe_schemes_never_become_links(destination):
+    for text in (f"[click]({destination})", f"Fine `code` and [click]({destination}) here"):
+        html, words = markdown._rendered.__wrapped__(text)
+        assert "<a" not in html and "href" not in html, text
+        assert (html, words) == parsed_rendered(text)
+
+
+def test_links_and_code_spans_skip_the_parse():
+    text = ("The root cause was a faulty deploy of the `payments-worker` service.\n"
+            "See [our guide](https://docs.example/payments/retries?a=1&b=%zz) for details & more.\n\n"
+            "- [Post-mortem](/incidents/2026/x) and [mail](mailto:ops@x.example)\n- `<b>` [ü](/status#top)")  # fmt: skip
+    with mock.patch.object(MarkdownIt, "parse", side_effect=AssertionError("parsed")):
+        assert markdown._rendered.__wrapped__(text) == (
+            "<p>The root cause was a faulty deploy of the <code>payments-worker</code> service.\n"
+            'See <a href="https://docs.example/payments/retries?a=1&amp;b=%25zz" rel="nofollow noopener noreferrer">'
+            "our guide</a> for details &amp; more.</p>\n"
+            '<ul>\n<li><a href="/incidents/2026/x">Post-mortem</a> and '
+            '<a href="mailto:ops@x.example" rel="nofollow noopener noreferrer">mail</a></li>\n'
+            '<li><code>&lt;b&gt;</code> <a href="/status#top">ü</a></li>\n</ul>\n',
+            "The root cause was a faulty deploy of the payments-worker service.\n"
+            "See our guide for details & more.\nPost-mortem and mail\n<b> ü",
+        )
+
+
+# ---------------------------------------------------------------- real texts
+
+
+def corpus_texts(content: Path) -> list[str]:
+    """Every distinct Markdown text a build of content renders (and the feeds' whole bodies)."""
+    site = load_site(content)
+    texts = {page.body for page in site.pages}
+    for incident in site.incidents:
+        texts.add(incident.summary)
+        texts.update(section.body for section in incident.sections)
+        for update in incident.updates:
+            texts.update((update.body, shown_body(update)))
+    return sorted(texts)
+
+
+@pytest.fixture(scope="module")
+def synthetic_texts(tmp_path_factory) -> list[str]:
+    spec = importlib.util.spec_from_file_location("bench_generate", REPO_ROOT / "bench" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)  # type: ignore[union-attr]
+    return corpus_texts(generate.write(1000, tmp_path_factory.mktemp("corpus")))
+
+
+def test_every_text_of_the_example_site_renders_as_the_parser_renders_it():
+    texts = corpus_texts(REPO_ROOT / "content")
+    assert len(texts) > 100
+    for text in texts:
+        assert markdown._rendered.__wrapped__(text) == parsed_rendered(text), text
+
+
+def test_every_text_of_a_synthetic_corpus_renders_as_the_parser_renders_it(synthetic_texts):
+    for text in synthetic_texts:
+        assert markdown._rendered.__wrapped__(text) == parsed_rendered(text), text
+
+
+def test_nearly_every_text_of_a_synthetic_corpus_skips_the_parse(synthetic_texts):
+    paths = [path_taken(text) for text in synthetic_texts if text]
+    marked = [text for text in synthetic_texts if "](" in text or "`" in text]
+    assert len(marked) > len(paths) / 10  # the corpus has links and code spans to take the shortcut
+    assert paths.count("marked") > len(paths) / 10
+    assert paths.count("parsed") < len(paths) / 100
 
 
 # ---------------------------------------------------------------- one parse for HTML and text
