@@ -352,6 +352,18 @@ def test_each_link_destination_renders_as_the_parser_renders_it(destination):
         assert markdown._rendered.__wrapped__(text) == parsed_rendered(text), text
 
 
+@pytest.mark.parametrize("label", LABELS)
+def test_each_link_label_renders_as_the_parser_renders_it(label):
+    for text in (f"[{label}](https://x.example)", f"See [{label}](/incidents/x) `a`.", f"- a\n- [{label}](#top)"):
+        assert markdown._rendered.__wrapped__(text) == parsed_rendered(text), text
+
+
+@pytest.mark.parametrize("code", CODE_SPANS)
+def test_each_code_span_renders_as_the_parser_renders_it(code):
+    for text in (code, f"Deploy of {code} failed.", f"{code}[x](/x)", f"[x](/x){code}", f"- {code}\n- b {code}"):
+        assert markdown._rendered.__wrapped__(text) == parsed_rendered(text), text
+
+
 @pytest.mark.parametrize("destination", [
     "javascript:alert", "JAVASCRIPT:alert", "&#106;avascript:x", "&#x6A;avascript:x", "javascript&#58;x",
     "javascript&colon;x", "data:text/html,x", "DATA:text/html;base64,PHNjcmlwdD4", "data:image/png;base64,AAAA",
