@@ -229,15 +229,15 @@ class Table:
         self.pickled.append(blob)
         return entries
 
-    def save(self, live: set | None = None, key: Callable[[Any], Any] = lambda k: k) -> None:
+    def save(self, live: set | None = None) -> None:
         """Append the new entries; with many segments, rewrite them as one holding only the
-        entries whose key(k) is in `live` (those this build used), so the cache does not grow forever."""
+        entries whose key is in `live` (those this build used), so the cache does not grow forever."""
         if self.folder is None or (not self.new and not self.pickled and len(self.segments) <= MAX_SEGMENTS):
             return
         self.folder.mkdir(parents=True, exist_ok=True)
         name = f"{os.getpid()}-{os.urandom(6).hex()}.seg"
         if len(self.segments) + 1 > MAX_SEGMENTS:
-            keep = self.entries if live is None else {k: v for k, v in self.entries.items() if key(k) in live}
+            keep = self.entries if live is None else {k: v for k, v in self.entries.items() if k in live}
             _write_atomic(self.folder / ("0-" + name), _encode(self.key, self.salt, keep))
             for old in self.segments:
                 _remove(old)
@@ -289,8 +289,8 @@ def _pread(fd: int, size: int, at: int) -> bytes:
     return os.read(fd, size)
 
 
-def _lengths(data: bytes) -> array.array:
-    lengths = array.array("q", data)
+def _little(lengths: array.array) -> array.array:
+    """Entry lengths as stored (little-endian 8-byte integers), both ways."""
     if sys.byteorder != "little":
         lengths.byteswap()
     return lengths
@@ -303,10 +303,8 @@ def encode_run(entries: Iterable[tuple[bytes, bytes]]) -> list[bytes]:
         digests.append(d)
         checks.append(_check(payload))
         payloads.append(payload)
-    lengths = array.array("q", map(len, payloads))
-    if sys.byteorder != "little":
-        lengths.byteswap()
-    return [len(payloads).to_bytes(8, "little"), b"".join(digests), b"".join(checks), lengths.tobytes(), *payloads]
+    lengths = _little(array.array("q", map(len, payloads))).tobytes()
+    return [len(payloads).to_bytes(8, "little"), b"".join(digests), b"".join(checks), lengths, *payloads]
 
 
 class _Run:
@@ -359,7 +357,8 @@ class _Run:
     def _offsets_(self) -> list[int]:
         if self._offsets is None:
             start = self.count * (DIGEST_BYTES + CHECK_BYTES)
-            self._offsets = list(itertools.accumulate(_lengths(self.index[start : start + self.count * 8]), initial=0))
+            lengths = _little(array.array("q", self.index[start : start + self.count * 8]))
+            self._offsets = list(itertools.accumulate(lengths, initial=0))
         return self._offsets
 
     def payload(self, i: int) -> bytes | None:
