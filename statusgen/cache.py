@@ -31,6 +31,7 @@ import pickle
 import shutil
 import sys
 import time
+import zlib
 from contextvars import ContextVar
 from importlib import metadata
 from pathlib import Path
@@ -765,6 +766,33 @@ def keyed(namespace: str) -> str:
     results that depend on more than one text; returns the namespace for active_memo()."""
     _PURE[namespace] = None  # type: ignore[assignment]
     return namespace
+
+
+RUN_LENGTH = 64  # items per entry of a memoized_runs table, on average
+
+
+def memoized_runs(namespace: str, items: list, key_of: Callable[[Any], Any], name_of: Callable[[Any], str],
+                  make: Callable[[Any], Any]) -> list:  # fmt: skip
+    """[make(item) for item in items], kept in the keyed table namespace by runs of items.
+
+    For a function applied to every item of a long history on every build (say, each incident's
+    JSON): one entry per run costs one lookup where one per item cost thousands. key_of(item) must
+    name everything make(item) depends on, or be None (then make runs). Runs end after items whose
+    name_of (a stable name, such as an incident id) hashes to 0 mod RUN_LENGTH, so they depend on
+    the items alone, not on their position: an edit or a new item changes one run, and only that
+    run's items are made again."""
+    memo = active_memo(namespace)
+    keys = [key_of(item) for item in items] if memo is not None else []
+    if memo is None or None in keys:
+        return [make(item) for item in items]
+    results: list = []
+    start = 0
+    for end, item in enumerate(items, 1):
+        if end == len(items) or zlib.crc32(name_of(item).encode()) % RUN_LENGTH == 0:
+            run = items[start:end]
+            results.extend(memo.get_or_make(tuple(keys[start:end]), lambda run=run: [make(x) for x in run]))
+            start = end
+    return results
 
 
 def activate(memos: dict[str, Memo]):

@@ -284,3 +284,50 @@ def test_a_build_after_an_edit_reads_back_what_the_first_build_stored(tmp_path, 
     files = sorted(p.relative_to(clean) for p in clean.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(tmp_path / "out") for p in (tmp_path / "out").rglob("*") if p.is_file())
     assert all((clean / f).read_bytes() == (tmp_path / "out" / f).read_bytes() for f in files)
+
+
+def _runs_of(names: list[str], changed: dict[str, int], tmp_path: Path, made: list[str]) -> list:
+    """memoized_runs over items named `names` (version 0 unless changed says otherwise), in one build
+    that saves its memos to tmp_path."""
+    c = cache.Cache(tmp_path, salt=SALT, key=KEY)
+    memos = cache.load_memos(c)
+    token = cache.activate(memos)
+    try:
+        items = [(name, changed.get(name, 0)) for name in names]
+        result = cache.memoized_runs(NS, items, lambda item: item, lambda item: item[0],
+                                     lambda item: made.append(item[0]) or f"{item[0]} v{item[1]}")  # fmt: skip
+    finally:
+        cache.deactivate(token)
+    cache.save_memos(c, memos)
+    return result
+
+
+def test_memoized_runs_make_again_only_the_run_of_an_item_that_changed_or_was_added(tmp_path):
+    names = [f"incident-{n}" for n in range(2000)]
+    made: list[str] = []
+    assert _runs_of(names, {}, tmp_path, made) == [f"{name} v0" for name in names]
+    assert made == names
+    made.clear()
+    assert _runs_of(names, {}, tmp_path, made) == [f"{name} v0" for name in names]
+    assert made == []  # all from the cache
+    result = _runs_of(["incident-new", *names], {"incident-900": 1}, tmp_path, made)
+    assert result == ["incident-new v0"] + [f"{name} v{int(name == 'incident-900')}" for name in names]
+    # Only the runs holding the new and the changed item, each a few times RUN_LENGTH at most.
+    assert "incident-900" in made and "incident-new" in made
+    assert 2 <= len(made) <= 10 * cache.RUN_LENGTH
+    assert "incident-1999" not in made and "incident-500" not in made
+
+
+def test_memoized_runs_make_every_item_when_one_has_no_key_or_outside_a_build():
+    items = ["a", "b", "c"]
+    assert cache.memoized_runs(NS, items, lambda item: item, str, str.upper) == ["A", "B", "C"]
+    memos = {NS: cache.Memo(None)}
+    token = cache.activate(memos)
+    try:
+        made: list[str] = []
+        key = lambda item: None if item == "b" else item  # noqa: E731 - an item this build cannot name
+        assert cache.memoized_runs(NS, items, key, str, lambda item: made.append(item) or item.upper()) == \
+            ["A", "B", "C"]  # fmt: skip
+        assert made == items and not memos[NS].computed  # nothing kept under a key that names too little
+    finally:
+        cache.deactivate(token)

@@ -257,17 +257,19 @@ def incident_parts(incident: Incident, now: datetime, frame: Frame) -> IncidentP
     return IncidentParts(head.encode(), tail.encode(), updated)
 
 
-PARTS_MEMO = cachemod.keyed("api-incident")
+PARTS_MEMO = cachemod.keyed("api-incidents")
 
 
-def _incident_parts(incident: Incident, now: datetime, frame: Frame) -> IncidentParts:
-    """incident_parts(), kept in the build cache: nearly all of the API's work, and mostly for settled
-    incidents, whose parts stay the same from build to build."""
-    memo, origin = cachemod.active_memo(PARTS_MEMO), cachemod.origin(incident)
-    if memo is None or origin is None:
-        return incident_parts(incident, now, frame)
-    key = (origin, now_key(incident, now), frame.key)
-    return memo.get_or_make(key, lambda: incident_parts(incident, now, frame))
+def all_incident_parts(incidents: list[Incident], now: datetime, frame: Frame) -> list[IncidentParts]:
+    """incident_parts() of each incident, kept in the build cache: nearly all of the API's work, and
+    mostly for settled incidents, whose parts stay the same from build to build."""
+
+    def key(incident: Incident) -> tuple | None:
+        origin = cachemod.origin(incident)
+        return None if origin is None else (origin, now_key(incident, now), frame.key)
+
+    return cachemod.memoized_runs(PARTS_MEMO, incidents, key, lambda i: i.id,
+                                  lambda i: incident_parts(i, now, frame))  # fmt: skip
 
 
 def _updates_json(incident: Incident, iid: str, updates, statuses: list[str], frame: Frame) -> str:
@@ -484,7 +486,7 @@ def render(site: Site, now: datetime) -> list[Output]:
     if now.utcoffset() is not None:  # now is only compared: in UTC, as the content's times are, that is fast
         now = now.astimezone(timezone.utc)
     api = Api(site, now)
-    parts = {i.id: _incident_parts(i, now, api.frame) for i in site.incidents}
+    parts = dict(zip((i.id for i in site.incidents), all_incident_parts(list(site.incidents), now, api.frame)))
     page = _json(api.page([p.updated for p in parts.values()])).encode()
     incidents = [i for i in site.incidents if not i.is_maintenance]  # newest first
     maintenances = _newest_maintenance_first([i for i in site.incidents if i.is_maintenance])
