@@ -259,7 +259,7 @@ class Builder:
             results = parallel.map_tasks(lambda task: _timed(task, site, now, theme, selector, staging, early),
                                          tasks, jobs, lambda index: phase.advance())  # fmt: skip
             outputs: list[publishmod.Staged] = []
-            pages: dict[str, bytes] = {}
+            pages: dict[str, tuple[bytes, bytes]] = {}
             kept: set[str] = set()
             seconds: dict[str, float] = {}
             for task, (task_outputs, task_pages, task_kept, task_seconds) in zip(tasks, results):
@@ -302,12 +302,15 @@ def _timed(task: tuple, site: Site, now: datetime, theme: Theme, selector: "Sele
 
 class Selector:
     """Decides for html.Pages which pages to render: those whose inputs changed since the
-    previous build (or that it did not write as recorded)."""
+    previous build (or that it did not write as recorded).
 
-    def __init__(self, shared: bytes, keys: dict[int, bytes], previous: dict[str, bytes],
+    A page's key is (a digest of what every page shows, a digest of what it shows itself); the
+    previous build's keys are used only if everything the pages share (`shared`) is the same."""
+
+    def __init__(self, shared: bytes, keys: dict[int, bytes], previous: dict[str, tuple[bytes, bytes]],
                  verified: dict[str, FileState]):  # fmt: skip
         self.shared, self.keys, self.previous, self.verified = shared, keys, previous, verified  # fmt: skip
-        self.pages: dict[str, bytes] = {}
+        self.pages: dict[str, tuple[bytes, bytes]] = {}
         self.kept: set[str] = set()
         self._first: object = None
         self._first_key: bytes | None = None
@@ -318,11 +321,16 @@ class Selector:
         if first is not self._first:  # what every page shows comes first: fingerprint it once
             parts = self._fingerprint(first, [])
             self._first, self._first_key = first, None if parts is None else cachemod.digest(*parts)
-        parts = self._fingerprint(rest, [])
-        if parts is None or self._first_key is None:
+        if self._first_key is None:
             return True
-        key = cachemod.digest(self.shared, self._first_key, file, *parts)
-        self.pages[file] = key
+        if len(rest) == 1 and isinstance(rest[0], Incident):  # an incident's own page (most pages): its key is its digest
+            own = self.keys.get(id(rest[0]))
+        else:
+            parts = self._fingerprint(rest, [])
+            own = None if parts is None else cachemod.digest(*parts)
+        if own is None:
+            return True
+        self.pages[file] = key = (self._first_key, own)
         if self.previous.get(file) == key and file in self.verified:
             self.kept.add(file)
             return False
