@@ -9,6 +9,7 @@ heavy, so `statusgen build` answers that fast; statusgen.build does the rest.
 
 from __future__ import annotations
 
+import pickle
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -52,10 +53,9 @@ class Inputs:
 
 
 def input_key(now: datetime, hashes: dict[str, bytes], renderers: tuple[str, ...]) -> bytes:
-    parts: list[bytes | str] = [now.isoformat(), *renderers]
-    for name, h in sorted(hashes.items()):
-        parts += [name, h]
-    return cachemod.digest(*parts)
+    # The file hashes pickled as one string (unambiguous: pickle frames each string and tuple), hashed at
+    # C speed: part by part, the 20,000 parts of a 10,000-incident repo took 0.07 s of every build.
+    return cachemod.digest(now.isoformat(), *renderers, pickle.dumps(sorted(hashes.items()), protocol=5))
 
 
 def live_renderers(record: dict[str, Any]) -> tuple[str, ...]:
