@@ -331,3 +331,45 @@ def test_memoized_runs_make_every_item_when_one_has_no_key_or_outside_a_build():
         assert made == items and not memos[NS].computed  # nothing kept under a key that names too little
     finally:
         cache.deactivate(token)
+
+
+def test_compaction_after_small_edits_leaves_the_big_segment_as_it_is(tmp_path):
+    """A long history's table is one big segment; each edit adds a small one. Rewriting the big
+    one whenever there are too many cost ~1 s of an edit at 10,000 incidents: only the small ones
+    are merged, and every entry is still there."""
+    store(tmp_path, {f"old text {n}": "x" * 200 for n in range(2000)})
+    (big,) = segments(tmp_path)
+    before = big.stat()
+    for n in range(cache.MAX_SEGMENTS + 3):  # edits: builds that render a few pages (complete=False)
+        c = cache.Cache(tmp_path, salt=SALT, key=KEY)
+        memos = cache.load_memos(c)
+        memos[NS].keep(f"edit {n}", n)
+        cache.save_memos(c, memos, complete=False)
+    assert len(segments(tmp_path)) <= cache.MAX_SEGMENTS
+    after = big.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    memo = loaded(tmp_path)
+    assert [memo.lookup(f"edit {n}") for n in range(cache.MAX_SEGMENTS + 3)] == list(range(cache.MAX_SEGMENTS + 3))
+    assert memo.lookup("old text 1999") == "x" * 200
+
+
+def test_the_parse_table_merges_small_segments_only_and_drops_what_no_build_uses(tmp_path):
+    def save(entries: dict, live: set) -> None:
+        table = cache.Cache(tmp_path, salt=SALT, key=KEY).table("incidents")
+        for k, v in entries.items():
+            table.put(k, v)
+        table.save(live=live)
+
+    history = {f"incident {n}": "x" * 200 for n in range(2000)}
+    save(history, set(history))
+    (big,) = sorted((tmp_path / "v1" / "incidents").glob("*.seg"))
+    before = big.stat()
+    for n in range(cache.MAX_SEGMENTS + 3):  # each edit replaces the last edit's version of one incident
+        save({f"edited v{n}": n}, set(history) | {f"edited v{n}"})
+    files = sorted((tmp_path / "v1" / "incidents").glob("*.seg"))
+    assert big in files and len(files) <= cache.MAX_SEGMENTS
+    after = big.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    entries = cache.Cache(tmp_path, salt=SALT, key=KEY).table("incidents").entries
+    assert entries.keys() >= history.keys() and f"edited v{cache.MAX_SEGMENTS + 2}" in entries
+    assert "edited v0" not in entries  # merged away: no build used it any more
