@@ -6,6 +6,7 @@ open at `now` and the maintenance whose window contains `now`.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from enum import Enum
@@ -87,25 +88,53 @@ def is_active(incident: Incident, now: datetime) -> bool:
     return start <= now and (end is None or now < end)
 
 
+def unfinished(site: Site, t: datetime) -> list[Incident]:
+    """The incidents and maintenance whose active span has not ended by t (no end, or an end after
+    t), newest first as site.incidents. Whatever is open, active or upcoming at t is among them,
+    and they are a handful of a long history: read from an index made once per site."""
+    ends, positions, endless = _end_index(site)
+    found = positions[bisect_right(ends, t) :]
+    found = sorted(found + endless) if endless else sorted(found)
+    incidents = site.incidents
+    return [incidents[n] for n in found]
+
+
+_END_INDEXES: dict[int, tuple] = {}  # id(site) → (site, ends ascending, their positions, positions without end)
+
+
+def _end_index(site: Site) -> tuple[list[datetime], list[int], list[int]]:
+    entry = _END_INDEXES.get(id(site))
+    if entry is None or entry[0] is not site:
+        if len(_END_INDEXES) >= 4:  # a build's site and its recent part (index.recent); serve's next build's
+            _END_INDEXES.clear()
+        ended = sorted((end, n) for n, i in enumerate(site.incidents) if (end := i.active_span[1]) is not None)
+        endless = [n for n, i in enumerate(site.incidents) if i.active_span[1] is None]
+        entry = _END_INDEXES[id(site)] = (site, [e for e, _n in ended], [n for _e, n in ended], endless)
+    return entry[1], entry[2], entry[3]
+
+
 def active_incidents(site: Site, now: datetime) -> list[Incident]:
-    return [i for i in site.incidents if not i.is_maintenance and is_active(i, now)]
+    return [i for i in unfinished(site, now) if not i.is_maintenance and is_active(i, now)]
 
 
 def open_incidents(site: Site, now: datetime) -> list[Incident]:
     """Incidents begun and not resolved at now, newest first (as site.incidents is).
 
     An incident dated after now is not open yet: a static build must not announce it early."""
-    return [i for i in site.incidents if not i.is_maintenance and i.started <= now and phase(i, now) is Phase.OPEN]
+    return [i for i in unfinished(site, now)
+            if not i.is_maintenance and i.started <= now and phase(i, now) is Phase.OPEN]  # fmt: skip
 
 
 def maintenance_in(site: Site, now: datetime, wanted: Phase) -> list[Incident]:
-    found = [i for i in site.incidents if i.is_maintenance and phase(i, now) is wanted]
+    # Only completed maintenance has ended by now.
+    candidates = site.incidents if wanted is Phase.COMPLETED else unfinished(site, now)
+    found = [i for i in candidates if i.is_maintenance and phase(i, now) is wanted]
     return sorted(found, key=lambda i: (active_span(i)[0], i.id))
 
 
 def service_statuses(site: Site, now: datetime) -> dict[str, ComponentStatus]:
     statuses = {s.id: ComponentStatus.OPERATIONAL for s in site.services}
-    for incident in site.incidents:
+    for incident in unfinished(site, now):
         if is_active(incident, now):
             for sid, status in incident.services:
                 if status.rank > statuses[sid].rank:
@@ -177,7 +206,7 @@ def uptime(site: Site, service: Service, now: datetime, days: int) -> Uptime:
     first = today - timedelta(days=days - 1)
     window_start = _day_bounds(first, tz)[0]
     spans = []  # (start, end, status, id) clipped to [window_start, now]
-    for incident in site.incidents:
+    for incident in unfinished(site, window_start):
         start, end = active_span(incident)
         end = min(end or now, now)
         if end <= window_start or start >= now:
