@@ -6,6 +6,7 @@ open at `now` and the maintenance whose window contains `now`.
 
 from __future__ import annotations
 
+import weakref
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -99,17 +100,20 @@ def unfinished(site: Site, t: datetime) -> list[Incident]:
     return [incidents[n] for n in found]
 
 
-_END_INDEXES: dict[int, tuple] = {}  # id(site) → (site, ends ascending, their positions, positions without end)
+# id(site) → (a weak reference to the site, ends ascending, their positions, positions without end).
+# Weak: the index must not keep a site alive (serve builds again and again; and a process that ends
+# with a whole model alive spends up to a second collecting it).
+_END_INDEXES: dict[int, tuple] = {}
 
 
 def _end_index(site: Site) -> tuple[list[datetime], list[int], list[int]]:
     entry = _END_INDEXES.get(id(site))
-    if entry is None or entry[0] is not site:
+    if entry is None or entry[0]() is not site:
         if len(_END_INDEXES) >= 4:  # a build's site and its recent part (index.recent); serve's next build's
             _END_INDEXES.clear()
         ended = sorted((end, n) for n, i in enumerate(site.incidents) if (end := i.active_span[1]) is not None)
         endless = [n for n, i in enumerate(site.incidents) if i.active_span[1] is None]
-        entry = _END_INDEXES[id(site)] = (site, [e for e, _n in ended], [n for _e, n in ended], endless)
+        entry = _END_INDEXES[id(site)] = (weakref.ref(site), [e for e, _n in ended], [n for _e, n in ended], endless)
     return entry[1], entry[2], entry[3]
 
 
