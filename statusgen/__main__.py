@@ -1,5 +1,3 @@
-import sys
+from statusgen.cli import run
 
-from statusgen.cli import main
-
-sys.exit(main())
+run()

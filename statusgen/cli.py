@@ -164,3 +164,19 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
+
+
+def run() -> None:
+    """The `statusgen` command: main(), then exit without tearing the interpreter down.
+
+    A build leaves a model of the whole history (a million objects at 10,000 incidents) for the
+    interpreter to free one by one at exit, ~0.5 s of a 3 s rebuild; the operating system frees the
+    process at once. Everything statusgen writes is closed when main() returns; the standard
+    streams are flushed here."""
+    code = main()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a reader that went away (`| head`), a closed stream
+            pass
+    os._exit(code)
