@@ -208,9 +208,17 @@ class Frame:
 
 
 def now_key(incident: Incident, now: datetime) -> int:
-    """How many of the incident's own instants are at or before now. incident_parts reads now only
-    through comparisons `instant <= now`, so two nows with the same key give the same bytes."""
-    instants = {incident.started, incident.resolved, *active_span(incident), *(u.at for u in incident.updates)}
+    """How many of the incident's own instants are at or before now, or -1 if all are. incident_parts
+    reads now only through comparisons `instant <= now`, so two nows with the same key give the same bytes."""
+    start, end = active_span(incident)
+    window, updates, resolved = incident.window, incident.updates, incident.resolved
+    if (  # nearly every incident of a long history: all its instants are past (updates are in time order)
+        end is not None and end <= now and start <= now and incident.started <= now
+        and (resolved is None or resolved <= now) and (not updates or updates[-1].at <= now)
+        and (window is None or (window.start <= now and window.end <= now))
+    ):  # fmt: skip
+        return -1
+    instants = {incident.started, resolved, start, end, *(u.at for u in updates)}
     if incident.window:
         instants.update((incident.window.start, incident.window.end))
     return sum(1 for t in instants if t is not None and t <= now)
