@@ -20,6 +20,7 @@ so a "no change" build really has nothing to do.
 from __future__ import annotations
 
 import argparse
+import compileall
 import json
 import os
 import resource
@@ -77,6 +78,9 @@ def snapshot(workdir: Path) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     for name in ("statusgen", "themes"):
         shutil.copytree(REPO / name, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+    # Compiled as `pip install` compiles an installed package: otherwise, where the environment sets
+    # PYTHONDONTWRITEBYTECODE (this one does), every build would compile statusgen's source first.
+    compileall.compile_dir(target / "statusgen", quiet=1)
     return target
 
 
