@@ -516,44 +516,45 @@ class LazyTable:
 
     def save(self, fresh: list[tuple[bytes, bytes]], live: Callable[[], set[bytes]] | None) -> None:
         """Append the pending runs and fresh (key digest, pickled value) entries as one segment; with
-        many segments, rewrite them as one holding only the entries whose digest is in live(), or
-        all of them if live is None (a build that did not look up everything it will need again)."""
+        many segments, merge them (see _merged) keeping only the entries whose digest is in live(),
+        or all of them if live is None (a build that did not look up everything it will need again).
+
+        Afterwards self.runs[i] is read from self.files[i] (the pending runs, kept in memory until
+        then, come after the saved ones), so a later save in this process knows what each file holds."""
         if self.folder is None or (not fresh and not self.pending and len(self.files) <= MAX_SEGMENTS):
             self.pending = []
             return
         self.folder.mkdir(parents=True, exist_ok=True)
-        name = f"{os.getpid()}-{os.urandom(6).hex()}.seg"
-        if len(self.files) + 1 > MAX_SEGMENTS:
-            merged = _merged([run.size() for run in self.runs])
-            keep, entries = live() if live else None, {}
+        saved = self.runs[: len(self.files)]
+        merged = _merged([run.size() for run in saved]) if len(self.files) + 1 > MAX_SEGMENTS else []
+        keep = live() if live and merged else None
+        if merged:  # the merged segments' entries go into the new one, with the pending ones and fresh
+            entries: dict[bytes, Any] = {}
             for d, payload in fresh:
                 if keep is None or d in keep:
                     entries[d] = payload
-            for run in reversed([self.runs[i] for i in merged]):
+            for run in reversed([saved[i] for i in merged] + self.pending):
                 run.read_all()
                 for i in range(run.count):
                     d = run.digest(i)
                     if (keep is None or d in keep) and d not in entries and (payload := run.payload(i)) is not None:
                         entries[d] = payload
-            path = self.folder / (("0-" if len(merged) == len(self.runs) else "1-") + name)
-            _write_run(path, self.key, self.salt, encode_run(entries.items()))
-            for i in merged:
-                _remove(self.files[i])
-                self.runs[i].close()
-            kept = [i for i in range(len(self.runs)) if i not in merged]
-            self.runs, self.files = [self.runs[i] for i in kept], [self.files[i] for i in kept]
-            if (run := _open_run(path, self.key, self.salt)) is not None:
-                self.runs.append(run)
-                self.files.append(path)
-            self._where = None
+            parts = encode_run(entries.items())
         else:
-            runs = [run.parts() for run in self.pending]
-            if fresh:
-                runs.append(encode_run(fresh))
-            path = self.folder / ("1-" + name)
-            _write_run(path, self.key, self.salt, _join_runs(runs))
+            parts = _join_runs([run.parts() for run in self.pending] + ([encode_run(fresh)] if fresh else []))
+        prefix = "0-" if merged and len(merged) == len(saved) else "1-"
+        path = self.folder / f"{prefix}{os.getpid()}-{os.urandom(6).hex()}.seg"
+        _write_run(path, self.key, self.salt, parts)
+        for i in merged:
+            _remove(self.files[i])
+            saved[i].close()
+        kept = [i for i in range(len(saved)) if i not in merged]
+        self.runs, self.files = [saved[i] for i in kept], [self.files[i] for i in kept]
+        if (run := _open_run(path, self.key, self.salt)) is not None:
+            self.runs.append(run)
             self.files.append(path)
         self.pending = []
+        self._where = None
 
 
 class Cache:

@@ -373,3 +373,26 @@ def test_the_parse_table_merges_small_segments_only_and_drops_what_no_build_uses
     entries = cache.Cache(tmp_path, salt=SALT, key=KEY).table("incidents").entries
     assert entries.keys() >= history.keys() and f"edited v{cache.MAX_SEGMENTS + 2}" in entries
     assert "edited v0" not in entries  # merged away: no build used it any more
+
+
+def _worker_run(entries: dict) -> bytes:
+    """What a forked worker sends for the entries it computed (see Memo.task_result)."""
+    return b"".join(cache.encode_run([(cache.key_digest(k), cache.pickled(v)) for k, v in entries.items()]))
+
+
+def test_one_process_saving_build_after_build_keeps_every_entry_through_compactions(tmp_path):
+    """serve saves after each build with the same tables, and workers send their entries as runs:
+    each compaction, small or whole, must keep what every earlier save wrote."""
+    store(tmp_path, {f"old text {n}": "x" * 200 for n in range(2000)})
+    c = cache.Cache(tmp_path, salt=SALT, key=KEY)
+    memos = cache.load_memos(c)
+    expected = {"old text 7": "x" * 200}
+    for n in range(3 * cache.MAX_SEGMENTS):
+        memos[NS].keep(f"parent {n}", n)
+        memos[NS].merge_run(_worker_run({f"worker {n}": -n}), b"")
+        expected.update({f"parent {n}": n, f"worker {n}": -n})
+        cache.save_memos(c, memos, complete=False)
+        assert len(segments(tmp_path)) <= cache.MAX_SEGMENTS
+        memo = loaded(tmp_path)
+        assert {k: memo.lookup(k) for k in expected} == expected
+    assert {k: memos[NS].lookup(k) for k in expected} == expected  # the open table too
