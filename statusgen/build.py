@@ -248,7 +248,7 @@ class Builder:
         theme = resolve_theme(self.content, site.theme)
         last = self.inputs.render_record() if record else {}
         previous = last.get("pages", {}) if last.get("shared") == shared else {}
-        selector = Selector(shared, keys, previous, verified)
+        selector = Selector(keys, previous, verified)
         known = set(last.get("incident_keys", ())) if previous else set()
         fresh = sum(1 for i in site.incidents if keys.get(id(i)) not in known)
         # Feeds and the JSON API read every incident, so a large site renders in parallel even for
@@ -313,12 +313,12 @@ class Selector:
     """Decides for html.Pages which pages to render: those whose inputs changed since the
     previous build (or that it did not write as recorded).
 
-    A page's key is (a digest of what every page shows, a digest of what it shows itself); the
-    previous build's keys are used only if everything the pages share (`shared`) is the same."""
+    A page's key is (a digest of what every page shows, a digest of what it shows itself); `previous`
+    holds the previous build's keys only if everything the pages share was the same then (see _render)."""
 
-    def __init__(self, shared: bytes, keys: dict[int, bytes], previous: dict[str, tuple[bytes, bytes]],
+    def __init__(self, keys: dict[int, bytes], previous: dict[str, tuple[bytes, bytes]],
                  verified: dict[str, FileState]):  # fmt: skip
-        self.shared, self.keys, self.previous, self.verified = shared, keys, previous, verified  # fmt: skip
+        self.keys, self.previous, self.verified = keys, previous, verified
         self.pages: dict[str, tuple[bytes, bytes]] = {}
         self.kept: set[str] = set()
         self._first: object = None
@@ -332,7 +332,7 @@ class Selector:
             self._first, self._first_key = first, None if parts is None else cachemod.digest(*parts)
         if self._first_key is None:
             return True
-        if len(rest) == 1 and isinstance(rest[0], Incident):  # an incident's own page (most pages): its key is its digest
+        if len(rest) == 1 and isinstance(rest[0], Incident):  # an incident's page (most pages): its own digest
             own = self.keys.get(id(rest[0]))
         else:
             parts = self._fingerprint(rest, [])

@@ -130,7 +130,7 @@ def open_incidents(site: Site, now: datetime) -> list[Incident]:
 
 
 def maintenance_in(site: Site, now: datetime, wanted: Phase) -> list[Incident]:
-    # Only completed maintenance has ended by now.
+    # Maintenance in progress or upcoming has not ended by now: only the completed needs the whole history.
     candidates = site.incidents if wanted is Phase.COMPLETED else unfinished(site, now)
     found = [i for i in candidates if i.is_maintenance and phase(i, now) is wanted]
     return sorted(found, key=lambda i: (active_span(i)[0], i.id))

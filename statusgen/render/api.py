@@ -219,8 +219,8 @@ def now_key(incident: Incident, now: datetime) -> int:
     ):  # fmt: skip
         return -1
     instants = {incident.started, resolved, start, end, *(u.at for u in updates)}
-    if incident.window:
-        instants.update((incident.window.start, incident.window.end))
+    if window:
+        instants.update((window.start, window.end))
     return sum(1 for t in instants if t is not None and t <= now)
 
 
